@@ -1,0 +1,718 @@
+/* [alerts NAME] type = alertmanager: Alertmanager's API v2.
+ *   url       http://alertmanager:9093 (required)
+ *   filter    matchers, e.g. service=~"api|web" severity="critical"; separated
+ *             by spaces or commas outside double quotes; all must match
+ *   interval  between polls (15s), timeout per request (10s)
+ * Polls GET /api/v2/alerts?filter=...; the alert id is Alertmanager's
+ * fingerprint. Silences: POST /api/v2/silences with one equality matcher per
+ * label of the alert; unsilence: DELETE /api/v2/silence/ID for every silence
+ * in the alert's status.silencedBy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/alertfeed.h"
+#include "backends/backend.h"
+#include "backends/poll.h"
+#include "backends/sources.h"
+#include "backends/template.h"
+#include "backends/http.h"
+#include "core/util.h"
+
+#define AM_KIND "alertmanager"
+#define AM_KNOWN_MAX 256      /* silences made here, remembered for their end time */
+#define AM_PROBE_MS 5000
+#define AM_PART 256           /* alerts journaled per part of a large answer */
+/* Alertmanager sends about 550 bytes per alert: room for some 120,000
+ * alerts (the pollers' usual 16 MiB holds about 30,000) */
+#define AM_MAX_BYTES (64u << 20)
+
+struct am_known {
+	char *id;
+	int64_t until;
+};
+
+struct am {
+	char *name, *base;
+	struct ptrvec filters;   /* char*, one matcher each */
+	int64_t interval_ms, timeout_ms;
+	struct backend_host hostv;
+	const struct backend_host *host; /* &hostv once started */
+	struct poll *poll;
+	cJSON *last;             /* from the last good answer: the raw labels and silences
+				  * of the alerts the state alone cannot silence right */
+	struct ptrvec known;     /* struct am_known* */
+	struct ptrvec jobs;      /* struct am_sil* in flight */
+};
+
+static const char *const am_keys[] = {"url", "filter", "interval", "timeout", NULL};
+
+/* ---- configuration -------------------------------------------------------- */
+
+static void am_known_free(void *p)
+{
+	struct am_known *k = p;
+	free(k->id);
+	free(k);
+}
+
+/* Splits "a=\"x y\", b=~\"p|q\"" into matchers at spaces and commas outside
+ * double quotes; checks each is NAME OP VALUE with OP one of = != =~ !~. */
+static bool am_split_filter(const char *s, struct ptrvec *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	while (*p) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		struct sbuf sb;
+		sbuf_init(&sb);
+		bool quoted = false;
+		for (; *p && (quoted || (*p != ' ' && *p != ',' && *p != '\t')); p++) {
+			if (*p == '\\' && quoted && p[1]) {
+				sbuf_add(&sb, p, 2);
+				p++;
+				continue;
+			}
+			if (*p == '"')
+				quoted = !quoted;
+			sbuf_addc(&sb, *p);
+		}
+		if (quoted) {
+			snprintf(err, errlen, "filter: unclosed quote in %s", sb.buf);
+			sbuf_free(&sb);
+			return false;
+		}
+		const char *m = sb.buf;
+		size_t nl = strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		const char *op = m + nl;
+		bool ok_op = !strncmp(op, "=~", 2) || !strncmp(op, "!~", 2) || !strncmp(op, "!=", 2) ||
+			     *op == '=';
+		if (nl == 0 || (m[0] >= '0' && m[0] <= '9') || !ok_op) {
+			snprintf(err, errlen, "filter: '%s' is not a matcher like service=\"api\" or "
+				 "service=~\"api|web\"", m);
+			sbuf_free(&sb);
+			return false;
+		}
+		ptrvec_push(out, sbuf_detach(&sb));
+		sbuf_free(&sb);
+	}
+	return true;
+}
+
+static void am_stop(void *self);
+
+static void am_free(void *self)
+{
+	struct am *a = self;
+	if (!a)
+		return;
+	am_stop(a);
+	free(a->name);
+	free(a->base);
+	ptrvec_free(&a->filters, free);
+	ptrvec_free(&a->known, am_known_free);
+	cJSON_Delete(a->last);
+	free(a);
+}
+
+static bool am_seconds(const struct config_section *sec, const char *file, const char *key,
+		       int64_t *out, char *err, size_t errlen)
+{
+	const char *v = template_get(sec, key);
+	if (!v)
+		return true;
+	long s = template_parse_seconds(v);
+	if (s <= 0) {
+		char where[300];
+		template_key_where(sec, file, key, where, sizeof where);
+		snprintf(err, errlen, "%s%s must be seconds (e.g. 15, 15s or 1m)", where, key);
+		return false;
+	}
+	*out = (int64_t)s * 1000;
+	return true;
+}
+
+static void *am_configure(const struct config_section *sec, const char *file, char *err,
+			  size_t errlen)
+{
+	char where[300];
+	if (!template_check_keys(sec, file, am_keys, err, errlen))
+		return NULL;
+	const char *url = template_get(sec, "url");
+	if (!url || !*url) {
+		template_key_where(sec, file, NULL, where, sizeof where);
+		snprintf(err, errlen, "%s[alerts %s] type = alertmanager needs url = "
+			 "http://HOST:9093", where, sec->name);
+		return NULL;
+	}
+	struct am *a = xcalloc(1, sizeof *a);
+	a->name = xstrdup(sec->name);
+	a->base = http_base(url);
+	a->interval_ms = 15000;
+	a->timeout_ms = 10000;
+	const char *filter = template_get(sec, "filter");
+	char why[400];
+	if (filter && !am_split_filter(filter, &a->filters, why, sizeof why)) {
+		template_key_where(sec, file, "filter", where, sizeof where);
+		snprintf(err, errlen, "%s%s", where, why);
+		am_free(a);
+		return NULL;
+	}
+	if (!am_seconds(sec, file, "interval", &a->interval_ms, err, errlen) ||
+	    !am_seconds(sec, file, "timeout", &a->timeout_ms, err, errlen)) {
+		am_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* ---- polling --------------------------------------------------------------- */
+
+static char *am_alerts_url(struct am *a)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_printf(&sb, "%s/api/v2/alerts", a->base);
+	for (size_t i = 0; i < a->filters.n; i++) {
+		char *e = template_url_escape(a->filters.v[i]);
+		sbuf_printf(&sb, "%cfilter=%s", i ? '&' : '?', e);
+		free(e);
+	}
+	return sbuf_detach(&sb);
+}
+
+static char *am_url(void *arg)
+{
+	return am_alerts_url(arg);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static int64_t am_known_until(void *arg, const char *id)
+{
+	const struct am *a = arg;
+	for (size_t i = 0; id && i < a->known.n; i++) {
+		const struct am_known *k = a->known.v[i];
+		if (str_eq(k->id, id))
+			return k->until;
+	}
+	return 0;
+}
+
+/* The end of the array element starting at s[i]: just past its closing
+ * bracket or quote, or at the separator after a bare value. Only finds the
+ * bounds; cJSON judges the element itself. */
+static size_t am_element_end(const char *s, size_t i, size_t n)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"') {
+				in_str = false;
+				if (depth == 0)
+					return i + 1;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			if (depth == 0)
+				return i;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+static size_t am_skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* One alert of the answer into items (its labels and annotations are taken
+ * out of al, not copied); what silencing needs from it, when it cannot be
+ * had from the state, into keep. */
+static void am_alert(const char *source, cJSON *al,
+		     int64_t (*until)(void *arg, const char *silence_id), void *arg,
+		     int64_t now_ms, struct ptrvec *items, cJSON *keep)
+{
+	const char *fp = jstr(al, "fingerprint");
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(al, "labels");
+	if (!cJSON_IsObject(al) || !fp || !*fp || !cJSON_IsObject(labels))
+		return;
+	/* an alert whose end has passed is resolved, whatever the list says */
+	int64_t ends;
+	const char *ends_at = jstr(al, "endsAt");
+	if (ends_at && time_parse_rfc3339(ends_at, &ends) >= 0 && ends > 0 && ends <= now_ms)
+		return;
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(al, "status");
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(status, "silencedBy");
+	if (!cJSON_IsArray(by))
+		by = NULL;
+	/* Silencing matches the labels as sent and unsilencing expires every
+	 * silence listed: keep those only where the state's copy falls short
+	 * (labels changed by cleaning, or any silence), not the whole answer. */
+	if (keep && (cJSON_GetArraySize(by) > 0 || !alertfeed_pairs_clean(labels))) {
+		cJSON *k = cJSON_CreateObject();
+		cJSON_AddStringToObject(k, "fingerprint", fp);
+		cJSON_AddItemToObject(k, "labels", cJSON_Duplicate(labels, 1));
+		cJSON *st = cJSON_AddObjectToObject(k, "status");
+		cJSON_AddItemToObject(st, "silencedBy", by ? cJSON_Duplicate(by, 1)
+							  : cJSON_CreateArray());
+		cJSON_AddItemToArray(keep, k);
+	}
+	cJSON *lab = cJSON_DetachItemFromObjectCaseSensitive(al, "labels");
+	cJSON *ann = cJSON_DetachItemFromObjectCaseSensitive(al, "annotations");
+	if (ann && !cJSON_IsObject(ann)) {
+		cJSON_Delete(ann);
+		ann = NULL;
+	}
+	struct alertfeed_item *it = alertfeed_item_take(fp, source, lab, ann, jstr(al, "startsAt"),
+							jstr(al, "generatorURL"));
+	const cJSON *s;
+	/* the silence made here, if any, else the first */
+	cJSON_ArrayForEach(s, by) {
+		if (!cJSON_IsString(s) || !*s->valuestring)
+			continue;
+		int64_t end = until ? until(arg, s->valuestring) : 0;
+		if (!it->silence_id || end > it->silenced_until) {
+			free(it->silence_id);
+			it->silence_id = poll_text(s->valuestring, ALERTFEED_NAME_MAX);
+			it->silenced_until = end;
+		}
+		it->silenced = true;
+	}
+	ptrvec_push(items, it);
+}
+
+/* The array's shape alone (elements and separators, strings closed), no
+ * values parsed: a cut-off answer is refused before any part of it is
+ * journaled. Returns the offset of the first fault, or len when sound. i is
+ * just past the '['. */
+static size_t am_shape(const char *body, size_t i, size_t len)
+{
+	i = am_skip_ws(body, i, len);
+	if (i < len && body[i] == ']')
+		return am_skip_ws(body, i + 1, len) == len ? len : i + 1;
+	for (;;) {
+		size_t e = am_element_end(body, i, len);
+		if (e <= i || e >= len)
+			return e <= i ? i : len - 1;
+		i = am_skip_ws(body, e, len);
+		if (i < len && body[i] == ',') {
+			i = am_skip_ws(body, i + 1, len);
+			continue;
+		}
+		if (i < len && body[i] == ']')
+			return am_skip_ws(body, i + 1, len) == len ? len : i + 1;
+		return i;
+	}
+}
+
+/* alertmanager_alerts_parse, handing items to part() every AM_PART alerts
+ * (and at the end) when part is not NULL. */
+static bool am_parse_parts(const char *source, const char *body, size_t len,
+			   int64_t (*until)(void *arg, const char *silence_id), void *arg,
+			   int64_t now_ms, struct ptrvec *items, cJSON **doc_out,
+			   void (*part)(void *parg, struct ptrvec *items), void *parg,
+			   char *err, size_t errlen)
+{
+	if (doc_out)
+		*doc_out = NULL;
+	size_t i = body ? am_skip_ws(body, 0, len) : 0;
+	if (!body || i >= len || body[i] != '[') {
+		/* not an array: the whole-document parser says why */
+		cJSON *doc = poll_parse_json(AM_KIND, body, len, err, errlen);
+		if (!doc)
+			return false;
+		snprintf(err, errlen, "%s: expected a JSON array of alerts", AM_KIND);
+		cJSON_Delete(doc);
+		return false;
+	}
+	/* One element at a time: the answer for thousands of alerts never
+	 * exists as one tree beside the items made from it. */
+	if (part && am_shape(body, i + 1, len) != len) {
+		/* let the element-wise pass below name the fault */
+		part = NULL;
+	}
+	cJSON *keep = cJSON_CreateArray();
+	size_t first = items->n, released = 0;
+	const char *bad = NULL;
+	i = am_skip_ws(body, i + 1, len);
+	if (i < len && body[i] == ']') {
+		i++;
+	} else {
+		for (;;) {
+			size_t e = am_element_end(body, i, len);
+			const char *end = NULL;
+			cJSON *al = e > i ? cJSON_ParseWithLengthOpts(body + i, e - i, &end, 0) : NULL;
+			if (!al || end != body + e) {
+				const char *at = e <= i ? body + i : al ? end : cJSON_GetErrorPtr();
+				bad = at && at >= body && at <= body + len ? at : body + i;
+				cJSON_Delete(al);
+				break;
+			}
+			am_alert(source, al, until, arg, now_ms, items, keep);
+			cJSON_Delete(al);
+			if (part && items->n - first >= AM_PART) {
+				part(parg, items);
+				first = items->n;
+				/* the text of what is journaled is not needed again:
+				 * state grows as the answer's memory goes back */
+				poll_body_release(body, released, e);
+				released = e;
+			}
+			i = am_skip_ws(body, e, len);
+			if (i < len && body[i] == ',') {
+				i = am_skip_ws(body, i + 1, len);
+				continue;
+			}
+			if (i < len && body[i] == ']') {
+				i++;
+				break;
+			}
+			bad = body + i;
+			break;
+		}
+	}
+	if (!bad) {
+		i = am_skip_ws(body, i, len);
+		if (i < len) {
+			snprintf(err, errlen, "%s: trailing data after the JSON at byte %zu", AM_KIND, i);
+			goto fail;
+		}
+	} else {
+		snprintf(err, errlen, "%s: malformed JSON at byte %zu of %zu", AM_KIND,
+			 (size_t)(bad - body), len);
+		goto fail;
+	}
+	if (part && items->n > first)
+		part(parg, items);
+	if (doc_out)
+		*doc_out = keep;
+	else
+		cJSON_Delete(keep);
+	return true;
+fail:
+	while (items->n > first)
+		alertfeed_item_free(items->v[--items->n]);
+	/* an answer cut off after some alerts: the storage made for them goes
+	 * too when the caller's list was empty (its poller frees only on success) */
+	if (first == 0)
+		ptrvec_free(items, NULL);
+	cJSON_Delete(keep);
+	return false;
+}
+
+bool alertmanager_alerts_parse(const char *source, const char *body, size_t len,
+			       int64_t (*until)(void *arg, const char *silence_id), void *arg,
+			       int64_t now_ms, struct ptrvec *items, cJSON **doc_out, char *err,
+			       size_t errlen)
+{
+	return am_parse_parts(source, body, len, until, arg, now_ms, items, doc_out, NULL, NULL,
+			      err, errlen);
+}
+
+/* Each part is journaled and its items freed while the rest of the answer
+ * is read, so thousands of alerts are never all held as items at once. */
+static void am_part(void *parg, struct ptrvec *items)
+{
+	alertfeed_part_take(parg, items);
+	for (size_t i = 0; i < items->n; i++)
+		alertfeed_item_free(items->v[i]);
+	items->n = 0;
+}
+
+static bool am_parse(void *arg, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct am *a = arg;
+	struct ptrvec items = {0};
+	cJSON *doc = NULL;
+	struct alertfeed_pass *pass = NULL;
+	if (a->host->state(a->host->arg))
+		pass = alertfeed_begin(a->host, a->name, AM_KIND);
+	bool ok = am_parse_parts(a->name, body, len, am_known_until, a, time_now_ms(), &items,
+				 &doc, pass ? am_part : NULL, pass, err, errlen);
+	ptrvec_free(&items, alertfeed_item_free);
+	if (!ok) {
+		alertfeed_abort(pass);
+		return false;
+	}
+	cJSON_Delete(a->last);
+	a->last = doc;
+	if (pass)
+		alertfeed_end(pass);
+	return true;
+}
+
+static void am_start(void *self, const struct backend_host *host)
+{
+	struct am *a = self;
+	a->hostv = *host;
+	a->host = &a->hostv;
+	struct poll_cfg pc = {.name = a->name, .kind = AM_KIND, .interval_ms = a->interval_ms,
+			      .timeout_ms = a->timeout_ms, .max_bytes = AM_MAX_BYTES};
+	const char *headers[] = {"Accept: application/json", NULL};
+	a->poll = poll_start(host, &pc, am_url, headers, am_parse, a);
+}
+
+/* ---- silences -------------------------------------------------------------- */
+
+struct am_sil {
+	struct am *am;
+	void *job;               /* http job in flight */
+	struct backend_job_cbs cbs;
+	int64_t until;           /* create: the end asked for */
+	struct ptrvec ids;       /* expire: silences still to delete */
+	size_t next;
+	char first_id[128];
+};
+
+static void am_sil_free(struct am_sil *s)
+{
+	ptrvec_free(&s->ids, free);
+	free(s);
+}
+
+static void am_sil_forget(struct am_sil *s)
+{
+	for (size_t i = 0; i < s->am->jobs.n; i++)
+		if (s->am->jobs.v[i] == s) {
+			ptrvec_remove(&s->am->jobs, i);
+			break;
+		}
+}
+
+static void am_sil_finish(struct am_sil *s, const struct backend_result *res)
+{
+	struct backend_job_cbs cbs = s->cbs;
+	am_sil_forget(s);
+	/* let the state follow the change now rather than an interval later */
+	poll_now(s->am->poll);
+	am_sil_free(s);
+	if (cbs.done)
+		cbs.done(cbs.arg, res);
+}
+
+static void am_created_id(const struct http_reply *r, struct backend_result *res)
+{
+	cJSON *doc = cJSON_ParseWithLength(r->body, r->len);
+	const char *id = jstr(doc, "silenceID");
+	if (id)
+		snprintf(res->ref, sizeof res->ref, "%s", id);
+	cJSON_Delete(doc);
+}
+
+static void am_sil_created(void *arg, const struct backend_result *res)
+{
+	struct am_sil *s = arg;
+	s->job = NULL;
+	if (res->ok && res->ref[0]) {
+		struct am *a = s->am;
+		if (a->known.n >= AM_KNOWN_MAX) {
+			am_known_free(a->known.v[0]);
+			ptrvec_remove(&a->known, 0);
+		}
+		struct am_known *k = xcalloc(1, sizeof *k);
+		k->id = xstrdup(res->ref);
+		k->until = s->until;
+		ptrvec_push(&a->known, k);
+	}
+	am_sil_finish(s, res);
+}
+
+static void am_sil_expire_next(struct am_sil *s);
+
+static void am_sil_expired(void *arg, const struct backend_result *res)
+{
+	struct am_sil *s = arg;
+	s->job = NULL;
+	if (!res->ok || s->next >= s->ids.n) {
+		struct backend_result r = *res;
+		if (r.ok)
+			snprintf(r.ref, sizeof r.ref, "%s", s->first_id);
+		am_sil_finish(s, &r);
+		return;
+	}
+	am_sil_expire_next(s);
+}
+
+static void am_sil_expire_next(struct am_sil *s)
+{
+	char *id = template_url_escape(s->ids.v[s->next++]);
+	char *url = xasprintf("%s/api/v2/silence/%s", s->am->base, id);
+	free(id);
+	const char *headers[] = {"Accept: application/json", NULL};
+	const struct backend_job_cbs cbs = {.done = am_sil_expired, .arg = s};
+	s->job = http_job(s->am->host->base, "DELETE", url, headers, NULL, s->am->timeout_ms,
+			     AM_KIND, NULL, NULL, &cbs);
+	free(url);
+}
+
+/* The raw labels and silences of an alert from the last answer. */
+static const cJSON *am_last_alert(const struct am *a, const char *id)
+{
+	const cJSON *al;
+	cJSON_ArrayForEach(al, a->last)
+		if (str_eq(jstr(al, "fingerprint"), id))
+			return al;
+	return NULL;
+}
+
+static void am_silence(void *self, const struct backend_host *host, const char *alert_id,
+		       const cJSON *labels, int minutes, const char *comment, const char *user,
+		       const struct backend_job_cbs *cbs)
+{
+	struct am *a = self;
+	struct am_sil *s = xcalloc(1, sizeof *s);
+	s->am = a;
+	s->cbs = *cbs;
+	const cJSON *last = am_last_alert(a, alert_id);
+	if (minutes <= 0) {
+		const cJSON *status = cJSON_GetObjectItemCaseSensitive(last, "status");
+		const cJSON *by = cJSON_GetObjectItemCaseSensitive(status, "silencedBy");
+		const cJSON *it;
+		cJSON_ArrayForEach(it, by)
+			if (cJSON_IsString(it) && *it->valuestring)
+				ptrvec_push(&s->ids, xstrdup(it->valuestring));
+		if (!s->ids.n) {
+			const struct alert *sa = state_find_alert(host->state(host->arg), alert_id);
+			if (sa && sa->silence_id && *sa->silence_id)
+				ptrvec_push(&s->ids, xstrdup(sa->silence_id));
+		}
+		if (!s->ids.n) {
+			struct backend_result res = {.ok = false};
+			snprintf(res.error, sizeof res.error, "%s: no silence is known for alert %s",
+				 AM_KIND, alert_id);
+			am_sil_free(s);
+			http_fail_later(host->base, &res, cbs);
+			return;
+		}
+		snprintf(s->first_id, sizeof s->first_id, "%s", (char *)s->ids.v[0]);
+		ptrvec_push(&a->jobs, s);
+		am_sil_expire_next(s);
+		return;
+	}
+	/* matchers equal to every label, as Alertmanager sent them */
+	const cJSON *raw = cJSON_GetObjectItemCaseSensitive(last, "labels");
+	if (!cJSON_IsObject(raw))
+		raw = labels;
+	cJSON *body = cJSON_CreateObject();
+	cJSON *ms = cJSON_AddArrayToObject(body, "matchers");
+	const cJSON *l;
+	cJSON_ArrayForEach(l, raw) {
+		if (!cJSON_IsString(l) || !l->string)
+			continue;
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "name", l->string);
+		cJSON_AddStringToObject(m, "value", l->valuestring);
+		cJSON_AddBoolToObject(m, "isRegex", 0);
+		cJSON_AddBoolToObject(m, "isEqual", 1);
+		cJSON_AddItemToArray(ms, m);
+	}
+	if (cJSON_GetArraySize(ms) == 0) {
+		cJSON_Delete(body);
+		struct backend_result res = {.ok = false};
+		snprintf(res.error, sizeof res.error, "%s: alert %s has no labels to match", AM_KIND,
+			 alert_id);
+		am_sil_free(s);
+		http_fail_later(host->base, &res, cbs);
+		return;
+	}
+	int64_t now = time_now_ms();
+	s->until = now + (int64_t)minutes * 60000;
+	char t0[40], t1[40];
+	time_format_rfc3339(now, t0, sizeof t0);
+	time_format_rfc3339(s->until, t1, sizeof t1);
+	cJSON_AddStringToObject(body, "startsAt", t0);
+	cJSON_AddStringToObject(body, "endsAt", t1);
+	cJSON_AddStringToObject(body, "createdBy", user && *user ? user : "warroom");
+	cJSON_AddStringToObject(body, "comment", comment && *comment ? comment : "warroom");
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	char *url = xasprintf("%s/api/v2/silences", a->base);
+	const char *headers[] = {"Content-Type: application/json", "Accept: application/json", NULL};
+	const struct backend_job_cbs mine = {.done = am_sil_created, .arg = s};
+	ptrvec_push(&a->jobs, s);
+	s->job = http_job(host->base, "POST", url, headers, text, a->timeout_ms, AM_KIND, NULL,
+			     am_created_id, &mine);
+	free(url);
+	free(text);
+}
+
+static void am_stop(void *self)
+{
+	struct am *a = self;
+	poll_free(a->poll);
+	a->poll = NULL;
+	for (size_t i = 0; i < a->jobs.n; i++) {
+		struct am_sil *s = a->jobs.v[i];
+		http_job_cancel(s->job);
+		am_sil_free(s);
+	}
+	ptrvec_free(&a->jobs, NULL);
+}
+
+static void am_probe(void *self, struct backend_result *res)
+{
+	struct am *a = self;
+	char *url = am_alerts_url(a);
+	char *body = NULL;
+	const char *headers[] = {"Accept: application/json", NULL};
+	poll_probe_capped(url, AM_KIND, AM_PROBE_MS, AM_MAX_BYTES, headers, res, &body);
+	free(url);
+	if (res->ok) {
+		char err[256];
+		cJSON *doc = poll_parse_json(AM_KIND, body, strlen(body), err, sizeof err);
+		if (!doc || !cJSON_IsArray(doc)) {
+			res->ok = false;
+			snprintf(res->error, sizeof res->error, "%s",
+				 doc ? AM_KIND ": expected a JSON array of alerts" : err);
+		}
+		cJSON_Delete(doc);
+	}
+	free(body);
+}
+
+const struct backend_class backend_alerts_alertmanager = {
+	.family = "alerts",
+	.type = "alertmanager",
+	.configure = am_configure,
+	.start = am_start,
+	.probe = am_probe,
+	.silence = am_silence,
+	.stop = am_stop,
+	.free = am_free,
+};

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Event-to-screen latency with 1, 10 and 50 attached clients, and tmux
+mirroring the same kind of update to the same number of clients in the same
+run.
+
+warroom: a session server and N `warroom attach` consoles, each in its own
+pseudo-terminal (120x40) that this script reads. A note carrying a unique
+marker is sent through the session socket; the latency of one client is the
+time from sending until its pty output holds the marker (the server has
+journaled and fsynced it, broadcast it, and the console has drawn it).
+
+tmux: a private tmux server (its own socket) with one session whose pane runs
+`cat` on a FIFO, and N `tmux attach` clients each in its own pty. A marker
+line is written into the FIFO; the latency of one client is the time until
+its pty output holds the marker.
+
+p50 and p99 are over every (sample, client) pair. Targets: warroom p99 <=
+20 ms with 50 clients, and below tmux's. Everything started here is stopped
+by pid (and the tmux server through its own socket)."""
+import fcntl
+import os
+import random
+import select
+import shutil
+import signal
+import string
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "lib"))
+
+import wr_core  # noqa: E402
+import wr_tmux  # noqa: E402
+
+COLS, ROWS = 120, 40
+COUNTS = [int(x) for x in os.environ.get("BENCH_FANOUT_CLIENTS", "1,10,50").split(",")]
+SAMPLES = int(os.environ.get("BENCH_FANOUT_SAMPLES", "40"))
+WAIT_S = 3.0       # a sample some client never shows counts as this long
+GAP_S = 0.02       # between samples: the next one starts from a quiet screen
+TAIL = 4096        # bytes of each client's output kept for the marker search
+
+
+class Holder(unittest.TestCase):
+    def runTest(self):
+        pass
+
+
+class Term:
+    """One client process on its own pty; keeps the tail of its output."""
+
+    def __init__(self, argv, env):
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     start_new_session=True, close_fds=True)
+        os.close(slave)
+        os.set_blocking(self.master, False)
+        self.buf = b""
+        self.total = 0
+
+    def read(self):
+        try:
+            chunk = os.read(self.master, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        self.total += len(chunk)
+        self.buf = (self.buf + chunk)[-TAIL:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+def pump(terms, seconds, until=None):
+    """Reads every client for up to `seconds`; stops early once until(terms)."""
+    end = time.monotonic() + seconds
+    by_fd = {t.master: t for t in terms}
+    while True:
+        if until is not None and until(terms):
+            return True
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select(list(by_fd), [], [], min(left, 0.05))
+        for fd in r:
+            by_fd[fd].read()
+
+
+def measure(terms, send, samples):
+    """send(marker) makes the update; returns per-client latencies in ms."""
+    by_fd = {t.master: t for t in terms}
+    lat = []
+    missed = 0
+    rnd = random.Random(7)
+    prev = "-" * 12
+    for _ in range(samples):
+        pump(terms, GAP_S)
+        for t in terms:
+            t.buf = b""
+        # Capitals, each differing from the previous marker's letter at the
+        # same place: curses skips cells that already hold the right
+        # character, so a shared letter would never be written.
+        marker = "".join(rnd.choice(string.ascii_uppercase.replace(c, "")) for c in prev)
+        prev = marker
+        marker = marker.encode()
+        waiting = {t.master for t in terms}
+        t0 = time.monotonic()
+        send(marker.decode())
+        while waiting and time.monotonic() - t0 < WAIT_S:
+            r, _, _ = select.select(list(by_fd), [], [], 0.05)
+            now = time.monotonic()
+            for fd in r:
+                t = by_fd[fd]
+                t.read()
+                if fd in waiting and marker in t.buf:
+                    waiting.discard(fd)
+                    lat.append((now - t0) * 1000)
+        missed += len(waiting)
+        lat += [WAIT_S * 1000] * len(waiting)
+    return lat, missed
+
+
+def pct(v, p):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    k = (len(v) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def bench_warroom(tc, n):
+    s = wr_tmux.Session(tc)
+    s.event("role.assigned", by=s.user, role="ic", user=s.user)
+    for i in range(50):
+        s.event("note", by=s.user, text="earlier note %d" % i)
+    s.start_server()
+    env = wr_tmux.console_env()
+    terms = []
+    try:
+        for _ in range(n):
+            terms.append(Term([wr_tmux.BIN, "attach", "--config", s.config], env))
+        # a first full frame is several KB; the snapshot's own lines follow
+        ok = pump(terms, 20, until=lambda ts: all(t.total > 3000 for t in ts))
+        if not ok:
+            raise RuntimeError("not every console drew within 20 s")
+        pump(terms, 1.0)  # the joins of the others, the first clock ticks
+        p = wr_core.Proto(s.socket)
+        p.hello(snapshot=False)
+        p.wait(lambda m: m["t"] == "synced")
+
+        def send(marker):
+            p.intent("note", {"text": marker})
+
+        lat, missed = measure(terms, send, SAMPLES)
+        p.close()
+        return lat, missed
+    finally:
+        for t in terms:
+            t.stop()
+
+
+def bench_tmux(n):
+    d = tempfile.mkdtemp(prefix="wrfan-")
+    sock = os.path.join(d, "tmux.sock")
+    fifo = os.path.join(d, "in.fifo")
+    os.mkfifo(fifo)
+    env = wr_tmux.console_env()
+    terms = []
+    wfd = None
+    try:
+        subprocess.run(["tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-s", "b",
+                        "-x", str(COLS), "-y", str(ROWS),
+                        "while :; do cat %s; done" % fifo],
+                       check=True, env=env, stdin=subprocess.DEVNULL)
+        wfd = os.open(fifo, os.O_WRONLY)
+        for _ in range(n):
+            terms.append(Term(["tmux", "-S", sock, "attach", "-t", "b"], env))
+        os.write(wfd, b"ready\n")
+        ok = pump(terms, 20, until=lambda ts: all(b"ready" in t.buf for t in ts))
+        if not ok:
+            raise RuntimeError("not every tmux client drew within 20 s")
+        pump(terms, 0.5)
+
+        def send(marker):
+            os.write(wfd, marker.encode() + b"\n")
+
+        return measure(terms, send, SAMPLES)
+    finally:
+        for t in terms:
+            t.stop()
+        if wfd is not None:
+            os.close(wfd)
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True,
+                       stdin=subprocess.DEVNULL)
+        shutil.rmtree(d, True)
+
+
+def main():
+    if shutil.which("tmux") is None:
+        print("fanout: tmux is not installed; skipped")
+        return
+    tc = Holder()
+    rows = []
+    t_start = time.monotonic()
+    try:
+        for n in COUNTS:
+            w, wm = bench_warroom(tc, n)
+            tc.doCleanups()
+            t, tm = bench_tmux(n)
+            rows.append((n, w, wm, t, tm))
+    finally:
+        tc.doCleanups()
+    print("event-to-screen latency, %d samples per client, %dx%d ptys" % (SAMPLES, COLS, ROWS))
+    print("clients   warroom p50    p99      tmux p50    p99")
+    for n, w, wm, t, tm in rows:
+        extra = ""
+        if wm or tm:
+            extra = "   (missed: warroom %d, tmux %d)" % (wm, tm)
+        print("%5d   %9.2f ms %6.2f ms %9.2f ms %6.2f ms%s"
+              % (n, pct(w, 50), pct(w, 99), pct(t, 50), pct(t, 99), extra))
+    last = rows[-1]
+    print("target: warroom p99 <= 20 ms with %d clients (%.2f ms) and below tmux's (%.2f ms)"
+          % (last[0], pct(last[1], 99), pct(last[3], 99)))
+    print("bench time: %.1f s" % (time.monotonic() - t_start))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1144 @@
+#include "core/state.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTION_OUTPUT_MAX 500 /* lines kept per action in memory; the journal has all */
+
+static const struct {
+	const char *id, *label;
+} roles[ROLE__COUNT] = {
+#define X(e, id, label) [e] = {id, label},
+	ROLE_LIST(X)
+#undef X
+};
+
+const char *role_id(enum role r)
+{
+	return (unsigned)r < ROLE__COUNT ? roles[r].id : "?";
+}
+
+const char *role_label(enum role r)
+{
+	return (unsigned)r < ROLE__COUNT ? roles[r].label : "?";
+}
+
+int role_from_id(const char *id)
+{
+	for (int i = 0; id && i < ROLE__COUNT; i++)
+		if (strcmp(roles[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
+static const char *const inc_states[INC__COUNT] = {
+#define X(e, name) [e] = name,
+	INCIDENT_STATES(X)
+#undef X
+};
+
+const char *incident_state_name(enum incident_state s)
+{
+	return (unsigned)s < INC__COUNT ? inc_states[s] : "?";
+}
+
+int incident_state_from_name(const char *name)
+{
+	for (int i = 0; name && i < INC__COUNT; i++)
+		if (strcmp(inc_states[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void alert_free(void *p)
+{
+	struct alert *a = p;
+	free(a->id); free(a->source); free(a->name); free(a->service); free(a->severity);
+	free(a->summary); free(a->url); free(a->silence_id);
+	cJSON_Delete(a->labels);
+	cJSON_Delete(a->annotations);
+	free(a);
+}
+
+static void deploy_free(void *p)
+{
+	struct deploy *d = p;
+	free(d->service); free(d->version); free(d->author); free(d->url); free(d->source);
+	free(d->ref);
+	free(d);
+}
+
+static void spike_free(void *p)
+{
+	struct spike *s = p;
+	free(s->service);
+	free(s);
+}
+
+static void suspect_free(void *p)
+{
+	struct suspect *s = p;
+	free(s->service); free(s->version); free(s->reason); free(s->last_good);
+	free(s);
+}
+
+static void client_free_info(void *p)
+{
+	struct client_info *c = p;
+	free(c->user); free(c->mode); free(c->focus);
+	free(c);
+}
+
+static void comms_free(void *p)
+{
+	struct comms_entry *c = p;
+	free(c->by); free(c->text);
+	free(c);
+}
+
+static void action_free(void *p)
+{
+	struct action *a = p;
+	free(a->id); free(a->service); free(a->from); free(a->to); free(a->via);
+	free(a->display); free(a->approval); free(a->requested_by); free(a->approved_by);
+	free(a->error);
+	ptrvec_free(&a->output, free);
+	free(a);
+}
+
+static void update_free(void *p)
+{
+	struct update *u = p;
+	free(u->id); free(u->state); free(u->message); free(u->target); free(u->audience);
+	free(u->requested_by); free(u->ref); free(u->error);
+	free(u);
+}
+
+static void series_free(void *p)
+{
+	struct series *s = p;
+	free(s->service); free(s->t); free(s->v);
+	free(s);
+}
+
+static void backend_free(void *p)
+{
+	struct backend_health *b = p;
+	free(b->name); free(b->kind); free(b->error);
+	free(b);
+}
+
+struct state *state_new(void)
+{
+	struct state *st = xcalloc(1, sizeof *st);
+	st->title = xstrdup("Untitled incident");
+	st->severity = xstrdup("SEV3");
+	st->inc_state = INC_DECLARED;
+	return st;
+}
+
+void state_free(struct state *st)
+{
+	if (!st)
+		return;
+	free(st->title);
+	free(st->severity);
+	ptrvec_free(&st->alerts, alert_free);
+	free(st->alert_index);
+	ptrvec_free(&st->deploys, deploy_free);
+	ptrvec_free(&st->spikes, spike_free);
+	ptrvec_free(&st->suspects, suspect_free);
+	for (int i = 0; i < ROLE__COUNT; i++)
+		free(st->roles[i]);
+	ptrvec_free(&st->secondaries, free);
+	ptrvec_free(&st->clients, client_free_info);
+	ptrvec_free(&st->comms, comms_free);
+	ptrvec_free(&st->actions, action_free);
+	ptrvec_free(&st->updates, update_free);
+	ptrvec_free(&st->series, series_free);
+	ptrvec_free(&st->backends, backend_free);
+	free(st);
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+/* Alerts by id: an open-addressing table of at least twice as many slots as
+ * alerts (alerts are never removed), so a source's poll of thousands of
+ * alerts costs a hash per alert rather than a scan. */
+static size_t alert_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+static void alert_index_put(struct alert **tab, size_t cap, struct alert *a)
+{
+	size_t i = alert_hash(a->id) & (cap - 1);
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = a;
+}
+
+static void alert_index_add(struct state *st, struct alert *a)
+{
+	if ((st->alerts.n + 1) * 2 > st->alert_index_cap) {
+		size_t cap = st->alert_index_cap ? st->alert_index_cap * 2 : 64;
+		while ((st->alerts.n + 1) * 2 > cap)
+			cap *= 2;
+		struct alert **tab = xcalloc(cap, sizeof *tab);
+		for (size_t i = 0; i < st->alerts.n; i++)
+			alert_index_put(tab, cap, st->alerts.v[i]);
+		free(st->alert_index);
+		st->alert_index = tab;
+		st->alert_index_cap = cap;
+	}
+	alert_index_put(st->alert_index, st->alert_index_cap, a);
+}
+
+struct alert *state_find_alert(const struct state *st, const char *id)
+{
+	if (!id || !st->alert_index_cap)
+		return NULL;
+	size_t mask = st->alert_index_cap - 1;
+	for (size_t i = alert_hash(id) & mask; st->alert_index[i]; i = (i + 1) & mask)
+		if (strcmp(st->alert_index[i]->id, id) == 0)
+			return st->alert_index[i];
+	return NULL;
+}
+
+struct action *state_find_action(const struct state *st, const char *id)
+{
+	for (size_t i = 0; id && i < st->actions.n; i++) {
+		struct action *a = st->actions.v[i];
+		if (strcmp(a->id, id) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+struct update *state_find_update(const struct state *st, const char *id)
+{
+	for (size_t i = 0; id && i < st->updates.n; i++) {
+		struct update *u = st->updates.v[i];
+		if (strcmp(u->id, id) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+struct client_info *state_find_client(const struct state *st, int id)
+{
+	for (size_t i = 0; i < st->clients.n; i++) {
+		struct client_info *c = st->clients.v[i];
+		if (c->id == id)
+			return c;
+	}
+	return NULL;
+}
+
+size_t state_count_firing(const struct state *st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < st->alerts.n; i++)
+		if (((struct alert *)st->alerts.v[i])->status == ALERT_FIRING)
+			n++;
+	return n;
+}
+
+bool state_user_holds(const struct state *st, const char *user, enum role r)
+{
+	if (!user)
+		return false;
+	if (r == ROLE_SECONDARY) {
+		for (size_t i = 0; i < st->secondaries.n; i++)
+			if (strcmp(st->secondaries.v[i], user) == 0)
+				return true;
+		return false;
+	}
+	return (unsigned)r < ROLE__COUNT && str_eq(st->roles[r], user);
+}
+
+const struct deploy *state_last_deploy(const struct state *st, const char *service,
+				       int64_t before_ms)
+{
+	const struct deploy *best = NULL;
+	for (size_t i = 0; i < st->deploys.n; i++) {
+		const struct deploy *d = st->deploys.v[i];
+		if (str_eq(d->service, service) && d->time < before_ms)
+			best = d; /* sorted by time: the last match is the latest */
+	}
+	return best;
+}
+
+/* ---- describing events ------------------------------------------------- */
+
+static void hhmm(int64_t ms, char *buf, size_t len)
+{
+	char full[40];
+	time_format_rfc3339(ms, full, sizeof full);
+	snprintf(buf, len, "%.5s", full + 11);
+}
+
+char *state_describe_event(const struct wr_event *ev)
+{
+	const char *s;
+	char t[16];
+	switch (ev->kind) {
+	case EV_INCIDENT_DECLARED:
+		return xasprintf("incident declared: %s (%s)", event_str(ev, "title", "?"),
+				 event_str(ev, "severity", "?"));
+	case EV_INCIDENT_STATE:
+		return xasprintf("incident state -> %s", event_str(ev, "state", "?"));
+	case EV_INCIDENT_SEVERITY:
+		return xasprintf("severity -> %s", event_str(ev, "severity", "?"));
+	case EV_ALERT_FIRED:
+		return xasprintf("FIRING %s %s %s: %s", event_str(ev, "severity", "?"),
+				 event_str(ev, "service", "?"), event_str(ev, "name", "?"),
+				 event_str(ev, "summary", ""));
+	case EV_ALERT_RESOLVED:
+		return xasprintf("RESOLVED alert %s", event_str(ev, "id", "?"));
+	case EV_ALERT_SILENCED:
+		s = event_str(ev, "until", NULL);
+		if (s) {
+			int64_t ms;
+			if (time_parse_rfc3339(s, &ms) >= 0)
+				hhmm(ms, t, sizeof t);
+			else
+				snprintf(t, sizeof t, "?");
+			return xasprintf("silenced alert %s until %s UTC%s%s", event_str(ev, "id", "?"),
+					 t, event_str(ev, "comment", NULL) ? ": " : "",
+					 event_str(ev, "comment", ""));
+		}
+		return xasprintf("silenced alert %s", event_str(ev, "id", "?"));
+	case EV_ALERT_UNSILENCED:
+		return xasprintf("silence lifted on alert %s", event_str(ev, "id", "?"));
+	case EV_DEPLOY_SEEN:
+		return xasprintf("deploy %s@%s%s%s", event_str(ev, "service", "?"),
+				 event_str(ev, "version", "?"), event_str(ev, "author", NULL) ? " by " : "",
+				 event_str(ev, "author", ""));
+	case EV_SPIKE_DETECTED: {
+		int64_t ms = 0;
+		time_parse_rfc3339(event_str(ev, "onset", ""), &ms);
+		hhmm(ms, t, sizeof t);
+		return xasprintf("error spike on %s from %s UTC (%.1f%% -> %.1f%%)",
+				 event_str(ev, "service", "?"), t, event_num(ev, "baseline", 0) * 100,
+				 event_num(ev, "peak", 0) * 100);
+	}
+	case EV_SUSPECT_RANKED: {
+		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(ev->data, "suspects");
+		const cJSON *top = cJSON_IsArray(arr) ? cJSON_GetArrayItem(arr, 0) : NULL;
+		if (!top)
+			return xstrdup("no suspect deploy");
+		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(top, "service");
+		const cJSON *vv = cJSON_GetObjectItemCaseSensitive(top, "version");
+		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(top, "reason");
+		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(top, "last_good");
+		return xasprintf("suspect %s@%s: %s%s%s",
+				 cJSON_IsString(sv) ? sv->valuestring : "?",
+				 cJSON_IsString(vv) ? vv->valuestring : "?",
+				 cJSON_IsString(rv) ? rv->valuestring : "",
+				 cJSON_IsString(lg) && *lg->valuestring ? "; last good " : "",
+				 cJSON_IsString(lg) ? lg->valuestring : "");
+	}
+	case EV_ROLE_ASSIGNED: {
+		int r = role_from_id(event_str(ev, "role", ""));
+		return xasprintf("%s is %s", event_str(ev, "user", "?"),
+				 r >= 0 ? role_label((enum role)r) : event_str(ev, "role", "?"));
+	}
+	case EV_ROLE_RELEASED: {
+		int r = role_from_id(event_str(ev, "role", ""));
+		return xasprintf("%s released %s", event_str(ev, "user", ev->by),
+				 r >= 0 ? role_label((enum role)r) : event_str(ev, "role", "?"));
+	}
+	case EV_NOTE:
+		return xstrdup(event_str(ev, "text", ""));
+	case EV_UPDATE_REQUESTED:
+		return xasprintf("status update %s (%s) to %s: %s", event_str(ev, "id", "?"),
+				 event_str(ev, "state", "?"), event_str(ev, "target", "?"),
+				 event_str(ev, "message", ""));
+	case EV_UPDATE_SENT:
+		return xasprintf("status update %s sent to %s", event_str(ev, "id", "?"),
+				 event_str(ev, "target", "?"));
+	case EV_UPDATE_FAILED:
+		return xasprintf("status update %s to %s failed: %s%s", event_str(ev, "id", "?"),
+				 event_str(ev, "target", "?"), event_str(ev, "error", "?"),
+				 event_bool(ev, "final", true) ? "" : " (will retry)");
+	case EV_ACTION_REQUESTED:
+		return xasprintf("rollback %s %s -> %s requested [%s]%s%s", event_str(ev, "service", "?"),
+				 event_str(ev, "from", "?"), event_str(ev, "to", "?"),
+				 event_str(ev, "id", "?"),
+				 str_eq(event_str(ev, "approval", ""), "two-person")
+					 ? " - needs a second operator's approval" : "",
+				 event_bool(ev, "dry_run", false) ? " (dry run)" : "");
+	case EV_ACTION_APPROVED:
+		return xasprintf("action %s approved", event_str(ev, "id", "?"));
+	case EV_ACTION_STARTED:
+		return xasprintf("action %s started", event_str(ev, "id", "?"));
+	case EV_ACTION_OUTPUT:
+		return xasprintf("[%s%s] %s", event_str(ev, "id", "?"),
+				 str_eq(event_str(ev, "stream", ""), "stderr") ? " err" : "",
+				 event_str(ev, "line", ""));
+	case EV_ACTION_FINISHED: {
+		bool ok = event_bool(ev, "ok", false);
+		const char *e = event_str(ev, "error", NULL);
+		return xasprintf("action %s %s in %.1fs (exit %d)%s%s", event_str(ev, "id", "?"),
+				 ok ? "succeeded" : "FAILED", event_num(ev, "duration_ms", 0) / 1000.0,
+				 (int)event_num(ev, "exit", -1), e ? ": " : "", e ? e : "");
+	}
+	case EV_ACTION_CANCELLED:
+		return xasprintf("action %s cancelled: %s", event_str(ev, "id", "?"),
+				 event_str(ev, "reason", ""));
+	case EV_CLIENT_JOINED:
+		return xasprintf("%s joined (%s)", event_str(ev, "user", "?"),
+				 event_str(ev, "mode", "?"));
+	case EV_CLIENT_LEFT:
+		return xasprintf("%s left%s%s", event_str(ev, "user", "?"),
+				 event_str(ev, "reason", NULL) ? ": " : "", event_str(ev, "reason", ""));
+	case EV__COUNT:
+		break;
+	}
+	return xstrdup(event_kind_name(ev->kind));
+}
+
+/* ---- the fold ---------------------------------------------------------- */
+
+static int64_t ev_time(const struct wr_event *ev, const char *field, int64_t def)
+{
+	int64_t ms;
+	const char *s = event_str(ev, field, NULL);
+	return s && time_parse_rfc3339(s, &ms) >= 0 ? ms : def;
+}
+
+static cJSON *dup_obj(const struct wr_event *ev, const char *field)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ev->data, field);
+	return cJSON_IsObject(it) ? cJSON_Duplicate(it, 1) : NULL;
+}
+
+static void apply_declared(struct state *st, const struct wr_event *ev)
+{
+	str_set(&st->title, event_str(ev, "title", st->title));
+	str_set(&st->severity, event_str(ev, "severity", st->severity));
+	if (!st->declared)
+		st->declared = ev->ts;
+}
+
+static void apply_inc_state(struct state *st, const struct wr_event *ev)
+{
+	int s = incident_state_from_name(event_str(ev, "state", ""));
+	if (s < 0)
+		return;
+	st->inc_state = (enum incident_state)s;
+	if (s >= INC_IDENTIFIED && !st->identified)
+		st->identified = ev->ts;
+	if (s >= INC_MONITORING && !st->mitigated)
+		st->mitigated = ev->ts;
+	if (s == INC_RESOLVED)
+		st->resolved = ev->ts;
+	else
+		st->resolved = 0;
+}
+
+static void apply_severity(struct state *st, const struct wr_event *ev)
+{
+	str_set(&st->severity, event_str(ev, "severity", st->severity));
+}
+
+static void apply_alert_fired(struct state *st, const struct wr_event *ev)
+{
+	const char *id = event_str(ev, "id", NULL);
+	if (!id)
+		return;
+	struct alert *a = state_find_alert(st, id);
+	if (!a) {
+		a = xcalloc(1, sizeof *a);
+		a->id = xstrdup(id);
+		alert_index_add(st, a);
+		ptrvec_push(&st->alerts, a);
+	}
+	str_set(&a->source, event_str(ev, "source", "?"));
+	str_set(&a->name, event_str(ev, "name", "?"));
+	str_set(&a->service, event_str(ev, "service", "?"));
+	str_set(&a->severity, event_str(ev, "severity", "?"));
+	str_set(&a->summary, event_str(ev, "summary", ""));
+	str_set(&a->url, event_str(ev, "url", NULL));
+	cJSON_Delete(a->labels);
+	a->labels = dup_obj(ev, "labels");
+	cJSON_Delete(a->annotations);
+	a->annotations = dup_obj(ev, "annotations");
+	a->started = ev_time(ev, "starts_at", ev->ts);
+	a->resolved = 0;
+	if (a->status == ALERT_RESOLVED)
+		a->status = ALERT_FIRING;
+}
+
+static void apply_alert_resolved(struct state *st, const struct wr_event *ev)
+{
+	struct alert *a = state_find_alert(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	a->status = ALERT_RESOLVED;
+	a->resolved = ev->ts;
+}
+
+static void apply_alert_silenced(struct state *st, const struct wr_event *ev)
+{
+	struct alert *a = state_find_alert(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	if (a->status != ALERT_RESOLVED)
+		a->status = ALERT_SILENCED;
+	str_set(&a->silence_id, event_str(ev, "silence_id", a->silence_id));
+	a->silenced_until = ev_time(ev, "until", 0);
+}
+
+static void apply_alert_unsilenced(struct state *st, const struct wr_event *ev)
+{
+	struct alert *a = state_find_alert(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	if (a->status == ALERT_SILENCED)
+		a->status = ALERT_FIRING;
+	a->silenced_until = 0;
+}
+
+static void apply_deploy(struct state *st, const struct wr_event *ev)
+{
+	const char *service = event_str(ev, "service", NULL);
+	const char *version = event_str(ev, "version", NULL);
+	int64_t when = ev_time(ev, "time", ev->ts);
+	for (size_t i = 0; i < st->deploys.n; i++) {
+		struct deploy *d = st->deploys.v[i];
+		if (d->time == when && str_eq(d->service, service) && str_eq(d->version, version))
+			return; /* the same deploy reported twice */
+	}
+	struct deploy *d = xcalloc(1, sizeof *d);
+	d->service = xstrdup(service);
+	d->version = xstrdup(version);
+	d->author = xstrdup(event_str(ev, "author", NULL));
+	d->url = xstrdup(event_str(ev, "url", NULL));
+	d->source = xstrdup(event_str(ev, "source", NULL));
+	d->ref = xstrdup(event_str(ev, "ref", NULL));
+	d->time = when;
+	d->seq = ev->seq;
+	size_t pos = st->deploys.n;
+	while (pos > 0 && ((struct deploy *)st->deploys.v[pos - 1])->time > when)
+		pos--;
+	ptrvec_push(&st->deploys, d);
+	memmove(st->deploys.v + pos + 1, st->deploys.v + pos,
+		(st->deploys.n - 1 - pos) * sizeof *st->deploys.v);
+	st->deploys.v[pos] = d;
+}
+
+static void apply_spike(struct state *st, const struct wr_event *ev)
+{
+	const char *service = event_str(ev, "service", "?");
+	struct spike *s = NULL;
+	for (size_t i = 0; i < st->spikes.n; i++)
+		if (str_eq(((struct spike *)st->spikes.v[i])->service, service))
+			s = st->spikes.v[i];
+	if (!s) {
+		s = xcalloc(1, sizeof *s);
+		s->service = xstrdup(service);
+		ptrvec_push(&st->spikes, s);
+	}
+	s->onset = ev_time(ev, "onset", ev->ts);
+	s->baseline = event_num(ev, "baseline", 0);
+	s->peak = event_num(ev, "peak", 0);
+	s->magnitude = event_num(ev, "magnitude", 0);
+}
+
+static const char *obj_str(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static void apply_suspects(struct state *st, const struct wr_event *ev)
+{
+	ptrvec_free(&st->suspects, suspect_free);
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(ev->data, "suspects");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!obj_str(it, "service") || !obj_str(it, "version"))
+			continue;
+		struct suspect *s = xcalloc(1, sizeof *s);
+		s->service = xstrdup(obj_str(it, "service"));
+		s->version = xstrdup(obj_str(it, "version"));
+		s->reason = xstrdup(obj_str(it, "reason") ? obj_str(it, "reason") : "");
+		const char *lg = obj_str(it, "last_good");
+		s->last_good = lg && *lg ? xstrdup(lg) : NULL;
+		const cJSON *sc = cJSON_GetObjectItemCaseSensitive(it, "score");
+		s->score = cJSON_IsNumber(sc) ? sc->valuedouble : 0;
+		ptrvec_push(&st->suspects, s);
+	}
+}
+
+static void apply_role_assigned(struct state *st, const struct wr_event *ev)
+{
+	int r = role_from_id(event_str(ev, "role", ""));
+	const char *user = event_str(ev, "user", NULL);
+	if (r < 0 || !user || !*user)
+		return;
+	if (r == ROLE_SECONDARY) {
+		if (!state_user_holds(st, user, ROLE_SECONDARY))
+			ptrvec_push(&st->secondaries, xstrdup(user));
+		return;
+	}
+	str_set(&st->roles[r], user);
+}
+
+static void apply_role_released(struct state *st, const struct wr_event *ev)
+{
+	int r = role_from_id(event_str(ev, "role", ""));
+	const char *user = event_str(ev, "user", NULL);
+	if (r < 0)
+		return;
+	if (r == ROLE_SECONDARY) {
+		for (size_t i = st->secondaries.n; i-- > 0;)
+			if (!user || strcmp(st->secondaries.v[i], user) == 0) {
+				free(st->secondaries.v[i]);
+				ptrvec_remove(&st->secondaries, i);
+			}
+		return;
+	}
+	if (!user || str_eq(st->roles[r], user)) {
+		free(st->roles[r]);
+		st->roles[r] = NULL;
+	}
+}
+
+static void apply_nothing(struct state *st, const struct wr_event *ev)
+{
+}
+
+static void apply_update_requested(struct state *st, const struct wr_event *ev)
+{
+	const char *id = event_str(ev, "id", NULL);
+	if (state_find_update(st, id))
+		return;
+	struct update *u = xcalloc(1, sizeof *u);
+	u->id = xstrdup(id);
+	u->state = xstrdup(event_str(ev, "state", "?"));
+	u->message = xstrdup(event_str(ev, "message", ""));
+	u->target = xstrdup(event_str(ev, "target", "?"));
+	u->audience = xstrdup(event_str(ev, "audience", "external"));
+	u->requested_by = xstrdup(ev->by);
+	u->requested = ev->ts;
+	u->status = UPD_PENDING;
+	ptrvec_push(&st->updates, u);
+}
+
+static void apply_update_sent(struct state *st, const struct wr_event *ev)
+{
+	struct update *u = state_find_update(st, event_str(ev, "id", NULL));
+	if (!u)
+		return;
+	u->status = UPD_SENT;
+	u->sent = ev->ts;
+	u->attempts++;
+	str_set(&u->ref, event_str(ev, "ref", u->ref));
+	free(u->error);
+	u->error = NULL;
+}
+
+static void apply_update_failed(struct state *st, const struct wr_event *ev)
+{
+	struct update *u = state_find_update(st, event_str(ev, "id", NULL));
+	if (!u || u->status == UPD_SENT)
+		return;
+	u->attempts++;
+	str_set(&u->error, event_str(ev, "error", "?"));
+	if (event_bool(ev, "final", true))
+		u->status = UPD_FAILED;
+}
+
+static void apply_action_requested(struct state *st, const struct wr_event *ev)
+{
+	const char *id = event_str(ev, "id", NULL);
+	if (state_find_action(st, id))
+		return;
+	struct action *a = xcalloc(1, sizeof *a);
+	a->id = xstrdup(id);
+	a->service = xstrdup(event_str(ev, "service", "?"));
+	a->from = xstrdup(event_str(ev, "from", "?"));
+	a->to = xstrdup(event_str(ev, "to", "?"));
+	a->via = xstrdup(event_str(ev, "via", "?"));
+	a->display = xstrdup(event_str(ev, "display", ""));
+	a->approval = xstrdup(event_str(ev, "approval", "none"));
+	a->requested_by = xstrdup(ev->by);
+	a->requested = ev->ts;
+	a->exit_code = -1;
+	if (event_bool(ev, "dry_run", false))
+		a->status = ACT_DRY_RUN;
+	else if (str_eq(a->approval, "two-person"))
+		a->status = ACT_PENDING_APPROVAL;
+	else
+		a->status = ACT_APPROVED;
+	ptrvec_push(&st->actions, a);
+}
+
+static void apply_action_approved(struct state *st, const struct wr_event *ev)
+{
+	struct action *a = state_find_action(st, event_str(ev, "id", NULL));
+	if (!a || a->status != ACT_PENDING_APPROVAL)
+		return;
+	a->status = ACT_APPROVED;
+	str_set(&a->approved_by, ev->by);
+}
+
+static void apply_action_started(struct state *st, const struct wr_event *ev)
+{
+	struct action *a = state_find_action(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	a->status = ACT_RUNNING;
+	a->started = ev->ts;
+}
+
+static void apply_action_output(struct state *st, const struct wr_event *ev)
+{
+	struct action *a = state_find_action(st, event_str(ev, "id", NULL));
+	if (!a || a->output.n >= ACTION_OUTPUT_MAX)
+		return;
+	ptrvec_push(&a->output, xstrdup(event_str(ev, "line", "")));
+}
+
+static void apply_action_finished(struct state *st, const struct wr_event *ev)
+{
+	struct action *a = state_find_action(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	bool ok = event_bool(ev, "ok", false);
+	a->status = ok ? ACT_SUCCEEDED : ACT_FAILED;
+	a->exit_code = (int)event_num(ev, "exit", -1);
+	a->duration_ms = (int64_t)event_num(ev, "duration_ms", 0);
+	a->finished = ev->ts;
+	str_set(&a->error, event_str(ev, "error", NULL));
+	if (ok && !st->mitigated)
+		st->mitigated = ev->ts;
+}
+
+static void apply_action_cancelled(struct state *st, const struct wr_event *ev)
+{
+	struct action *a = state_find_action(st, event_str(ev, "id", NULL));
+	if (!a)
+		return;
+	a->status = ACT_CANCELLED;
+	a->finished = ev->ts;
+	str_set(&a->error, event_str(ev, "reason", NULL));
+}
+
+static void apply_client_joined(struct state *st, const struct wr_event *ev)
+{
+	int id = (int)event_num(ev, "client", -1);
+	if (state_find_client(st, id))
+		return;
+	struct client_info *c = xcalloc(1, sizeof *c);
+	c->id = id;
+	c->user = xstrdup(event_str(ev, "user", "?"));
+	c->mode = xstrdup(event_str(ev, "mode", "viewer"));
+	c->joined = ev->ts;
+	c->last_active = ev->ts;
+	ptrvec_push(&st->clients, c);
+}
+
+static void apply_client_left(struct state *st, const struct wr_event *ev)
+{
+	int id = (int)event_num(ev, "client", -1);
+	for (size_t i = 0; i < st->clients.n; i++)
+		if (((struct client_info *)st->clients.v[i])->id == id) {
+			client_free_info(st->clients.v[i]);
+			ptrvec_remove(&st->clients, i);
+			return;
+		}
+}
+
+static void (*const appliers[EV__COUNT])(struct state *, const struct wr_event *) = {
+	[EV_INCIDENT_DECLARED] = apply_declared,
+	[EV_INCIDENT_STATE] = apply_inc_state,
+	[EV_INCIDENT_SEVERITY] = apply_severity,
+	[EV_ALERT_FIRED] = apply_alert_fired,
+	[EV_ALERT_RESOLVED] = apply_alert_resolved,
+	[EV_ALERT_SILENCED] = apply_alert_silenced,
+	[EV_ALERT_UNSILENCED] = apply_alert_unsilenced,
+	[EV_DEPLOY_SEEN] = apply_deploy,
+	[EV_SPIKE_DETECTED] = apply_spike,
+	[EV_SUSPECT_RANKED] = apply_suspects,
+	[EV_ROLE_ASSIGNED] = apply_role_assigned,
+	[EV_ROLE_RELEASED] = apply_role_released,
+	[EV_NOTE] = apply_nothing,
+	[EV_UPDATE_REQUESTED] = apply_update_requested,
+	[EV_UPDATE_SENT] = apply_update_sent,
+	[EV_UPDATE_FAILED] = apply_update_failed,
+	[EV_ACTION_REQUESTED] = apply_action_requested,
+	[EV_ACTION_APPROVED] = apply_action_approved,
+	[EV_ACTION_STARTED] = apply_action_started,
+	[EV_ACTION_OUTPUT] = apply_action_output,
+	[EV_ACTION_FINISHED] = apply_action_finished,
+	[EV_ACTION_CANCELLED] = apply_action_cancelled,
+	[EV_CLIENT_JOINED] = apply_client_joined,
+	[EV_CLIENT_LEFT] = apply_client_left,
+};
+
+bool state_apply(struct state *st, const struct wr_event *ev)
+{
+	if (!ev || (unsigned)ev->kind >= EV__COUNT || ev->seq <= st->last_seq)
+		return false;
+	st->last_seq = ev->seq;
+	if (!ev->data || !cJSON_IsObject(ev->data))
+		return false;
+	appliers[ev->kind](st, ev);
+	struct comms_entry *c = xmalloc(sizeof *c);
+	c->seq = ev->seq;
+	c->ts = ev->ts;
+	c->kind = ev->kind;
+	c->by = xstrdup(ev->by ? ev->by : "system");
+	c->text = state_describe_event(ev);
+	ptrvec_push(&st->comms, c);
+	st->generation++;
+	return true;
+}
+
+/* ---- ephemeral --------------------------------------------------------- */
+
+void state_set_series(struct state *st, const char *service, int64_t *t, double *v, size_t n)
+{
+	struct series *s = (struct series *)state_get_series(st, service);
+	if (!s) {
+		s = xcalloc(1, sizeof *s);
+		s->service = xstrdup(service);
+		ptrvec_push(&st->series, s);
+	}
+	free(s->t);
+	free(s->v);
+	s->t = t;
+	s->v = v;
+	s->n = n;
+	st->generation++;
+}
+
+const struct series *state_get_series(const struct state *st, const char *service)
+{
+	for (size_t i = 0; i < st->series.n; i++) {
+		const struct series *s = st->series.v[i];
+		if (str_eq(s->service, service))
+			return s;
+	}
+	return NULL;
+}
+
+void state_set_backend(struct state *st, const char *name, const char *kind, bool ok,
+		       const char *error, int64_t now_ms)
+{
+	struct backend_health *b = NULL;
+	for (size_t i = 0; i < st->backends.n; i++)
+		if (str_eq(((struct backend_health *)st->backends.v[i])->name, name))
+			b = st->backends.v[i];
+	if (!b) {
+		b = xcalloc(1, sizeof *b);
+		b->name = xstrdup(name);
+		ptrvec_push(&st->backends, b);
+	}
+	str_set(&b->kind, kind);
+	b->ok = ok;
+	b->last_attempt = now_ms;
+	if (ok) {
+		b->last_success = now_ms;
+		free(b->error);
+		b->error = NULL;
+	} else {
+		str_set(&b->error, error ? error : "failed");
+	}
+	st->generation++;
+}
+
+void state_set_client_activity(struct state *st, int id, int64_t last_active, const char *focus)
+{
+	struct client_info *c = state_find_client(st, id);
+	if (!c)
+		return;
+	c->last_active = last_active;
+	if (!str_eq(c->focus, focus))
+		str_set(&c->focus, focus);
+	st->generation++;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char buf[40];
+	if (!ms) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	time_format_rfc3339(ms, buf, sizeof buf);
+	cJSON_AddStringToObject(o, k, buf);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static const char *const alert_status_names[] = {"firing", "silenced", "resolved"};
+static const char *const action_status_names[] = {
+	"pending-approval", "approved", "running", "succeeded", "failed", "cancelled", "dry-run"};
+static const char *const update_status_names[] = {"pending", "sent", "failed"};
+
+cJSON *state_series_to_json(const struct state *st)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < st->series.n; i++) {
+		const struct series *s = st->series.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", s->service);
+		cJSON *t = cJSON_AddArrayToObject(o, "t");
+		cJSON *v = cJSON_AddArrayToObject(o, "v");
+		for (size_t k = 0; k < s->n; k++) {
+			cJSON_AddItemToArray(t, cJSON_CreateNumber((double)s->t[k]));
+			cJSON_AddItemToArray(v, isfinite(s->v[k]) ? cJSON_CreateNumber(s->v[k])
+								   : cJSON_CreateNull());
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+void state_series_from_json(struct state *st, const cJSON *arr)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const char *service = obj_str(o, "service");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
+		if (!service || !cJSON_IsArray(t) || !cJSON_IsArray(v))
+			continue;
+		size_t n = (size_t)cJSON_GetArraySize(t);
+		if ((size_t)cJSON_GetArraySize(v) != n)
+			continue;
+		int64_t *tt = xcalloc(n, sizeof *tt);
+		double *vv = xcalloc(n, sizeof *vv);
+		size_t k = 0;
+		const cJSON *a = t->child, *b = v->child;
+		for (; a && b && k < n; a = a->next, b = b->next, k++) {
+			tt[k] = cJSON_IsNumber(a) ? (int64_t)a->valuedouble : 0;
+			vv[k] = cJSON_IsNumber(b) ? b->valuedouble : NAN;
+		}
+		state_set_series(st, service, tt, vv, k);
+	}
+}
+
+cJSON *state_backends_to_json(const struct state *st)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < st->backends.n; i++) {
+		const struct backend_health *b = st->backends.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", b->name);
+		add_str(o, "kind", b->kind);
+		cJSON_AddBoolToObject(o, "ok", b->ok);
+		add_time(o, "last_success", b->last_success);
+		add_time(o, "last_attempt", b->last_attempt);
+		add_str(o, "error", b->error);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+void state_backends_from_json(struct state *st, const cJSON *arr)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const char *name = obj_str(o, "name");
+		if (!name)
+			continue;
+		int64_t ls = 0, la = 0;
+		time_parse_rfc3339(obj_str(o, "last_success"), &ls);
+		time_parse_rfc3339(obj_str(o, "last_attempt"), &la);
+		const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
+		state_set_backend(st, name, obj_str(o, "kind"), cJSON_IsTrue(ok), obj_str(o, "error"),
+				  la);
+		struct backend_health *b = st->backends.v[st->backends.n - 1];
+		for (size_t i = 0; i < st->backends.n; i++)
+			if (str_eq(((struct backend_health *)st->backends.v[i])->name, name))
+				b = st->backends.v[i];
+		b->last_success = ls;
+		b->last_attempt = la;
+	}
+}
+
+cJSON *state_to_json(const struct state *st)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *inc = cJSON_AddObjectToObject(root, "incident");
+	cJSON_AddStringToObject(inc, "title", st->title);
+	cJSON_AddStringToObject(inc, "severity", st->severity);
+	cJSON_AddStringToObject(inc, "state", incident_state_name(st->inc_state));
+	add_time(inc, "declared", st->declared);
+	add_time(inc, "identified", st->identified);
+	add_time(inc, "mitigated", st->mitigated);
+	add_time(inc, "resolved", st->resolved);
+	cJSON_AddNumberToObject(inc, "last_seq", (double)st->last_seq);
+
+	cJSON *alerts = cJSON_AddArrayToObject(root, "alerts");
+	for (size_t i = 0; i < st->alerts.n; i++) {
+		const struct alert *a = st->alerts.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", a->id);
+		add_str(o, "source", a->source);
+		add_str(o, "name", a->name);
+		add_str(o, "service", a->service);
+		add_str(o, "severity", a->severity);
+		add_str(o, "summary", a->summary);
+		cJSON_AddStringToObject(o, "state", alert_status_names[a->status]);
+		add_time(o, "started", a->started);
+		add_time(o, "resolved", a->resolved);
+		add_str(o, "silence_id", a->silence_id);
+		add_str(o, "url", a->url);
+		if (a->labels)
+			cJSON_AddItemToObject(o, "labels", cJSON_Duplicate(a->labels, 1));
+		if (a->annotations)
+			cJSON_AddItemToObject(o, "annotations", cJSON_Duplicate(a->annotations, 1));
+		cJSON_AddItemToArray(alerts, o);
+	}
+
+	cJSON *deploys = cJSON_AddArrayToObject(root, "deploys");
+	for (size_t i = 0; i < st->deploys.n; i++) {
+		const struct deploy *d = st->deploys.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", d->service);
+		cJSON_AddStringToObject(o, "version", d->version);
+		add_time(o, "time", d->time);
+		add_str(o, "author", d->author);
+		add_str(o, "url", d->url);
+		add_str(o, "source", d->source);
+		add_str(o, "ref", d->ref);
+		cJSON_AddItemToArray(deploys, o);
+	}
+
+	cJSON *spikes = cJSON_AddArrayToObject(root, "spikes");
+	for (size_t i = 0; i < st->spikes.n; i++) {
+		const struct spike *s = st->spikes.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", s->service);
+		add_time(o, "onset", s->onset);
+		cJSON_AddNumberToObject(o, "baseline", s->baseline);
+		cJSON_AddNumberToObject(o, "peak", s->peak);
+		cJSON_AddNumberToObject(o, "magnitude", s->magnitude);
+		cJSON_AddItemToArray(spikes, o);
+	}
+
+	cJSON *suspects = cJSON_AddArrayToObject(root, "suspects");
+	for (size_t i = 0; i < st->suspects.n; i++) {
+		const struct suspect *s = st->suspects.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", s->service);
+		cJSON_AddStringToObject(o, "version", s->version);
+		cJSON_AddNumberToObject(o, "score", s->score);
+		cJSON_AddStringToObject(o, "reason", s->reason);
+		add_str(o, "last_good", s->last_good);
+		cJSON_AddItemToArray(suspects, o);
+	}
+
+	cJSON *rolesj = cJSON_AddObjectToObject(root, "roles");
+	for (int r = 0; r < ROLE__COUNT; r++) {
+		if (r == ROLE_SECONDARY) {
+			cJSON *arr = cJSON_AddArrayToObject(rolesj, role_id(r));
+			for (size_t i = 0; i < st->secondaries.n; i++)
+				cJSON_AddItemToArray(arr, cJSON_CreateString(st->secondaries.v[i]));
+		} else {
+			add_str(rolesj, role_id((enum role)r), st->roles[r]);
+		}
+	}
+
+	cJSON *clients = cJSON_AddArrayToObject(root, "clients");
+	for (size_t i = 0; i < st->clients.n; i++) {
+		const struct client_info *c = st->clients.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", c->id);
+		cJSON_AddStringToObject(o, "user", c->user);
+		cJSON_AddStringToObject(o, "mode", c->mode);
+		add_time(o, "joined", c->joined);
+		add_time(o, "last_active", c->last_active);
+		add_str(o, "focus", c->focus);
+		cJSON_AddItemToArray(clients, o);
+	}
+
+	cJSON *comms = cJSON_AddArrayToObject(root, "comms");
+	for (size_t i = 0; i < st->comms.n; i++) {
+		const struct comms_entry *c = st->comms.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", (double)c->seq);
+		add_time(o, "ts", c->ts);
+		cJSON_AddStringToObject(o, "kind", event_kind_name(c->kind));
+		cJSON_AddStringToObject(o, "by", c->by);
+		cJSON_AddStringToObject(o, "text", c->text);
+		cJSON_AddItemToArray(comms, o);
+	}
+
+	cJSON *actions = cJSON_AddArrayToObject(root, "actions");
+	for (size_t i = 0; i < st->actions.n; i++) {
+		const struct action *a = st->actions.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", a->id);
+		cJSON_AddStringToObject(o, "service", a->service);
+		cJSON_AddStringToObject(o, "from", a->from);
+		cJSON_AddStringToObject(o, "to", a->to);
+		cJSON_AddStringToObject(o, "via", a->via);
+		cJSON_AddStringToObject(o, "display", a->display);
+		cJSON_AddStringToObject(o, "approval", a->approval);
+		cJSON_AddStringToObject(o, "status", action_status_names[a->status]);
+		add_str(o, "requested_by", a->requested_by);
+		add_str(o, "approved_by", a->approved_by);
+		add_time(o, "requested", a->requested);
+		add_time(o, "started", a->started);
+		add_time(o, "finished", a->finished);
+		if (a->status == ACT_SUCCEEDED || a->status == ACT_FAILED) {
+			cJSON_AddNumberToObject(o, "exit", a->exit_code);
+			cJSON_AddNumberToObject(o, "duration_ms", (double)a->duration_ms);
+		}
+		add_str(o, "error", a->error);
+		cJSON *out = cJSON_AddArrayToObject(o, "output");
+		for (size_t k = 0; k < a->output.n; k++)
+			cJSON_AddItemToArray(out, cJSON_CreateString(a->output.v[k]));
+		cJSON_AddItemToArray(actions, o);
+	}
+
+	cJSON *updates = cJSON_AddArrayToObject(root, "updates");
+	for (size_t i = 0; i < st->updates.n; i++) {
+		const struct update *u = st->updates.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", u->id);
+		cJSON_AddStringToObject(o, "state", u->state);
+		cJSON_AddStringToObject(o, "message", u->message);
+		cJSON_AddStringToObject(o, "target", u->target);
+		cJSON_AddStringToObject(o, "audience", u->audience);
+		cJSON_AddStringToObject(o, "status", update_status_names[u->status]);
+		add_str(o, "requested_by", u->requested_by);
+		add_time(o, "requested", u->requested);
+		add_time(o, "sent", u->sent);
+		cJSON_AddNumberToObject(o, "attempts", u->attempts);
+		add_str(o, "ref", u->ref);
+		add_str(o, "error", u->error);
+		cJSON_AddItemToArray(updates, o);
+	}
+
+	cJSON_AddItemToObject(root, "backends", state_backends_to_json(st));
+	return root;
+}
