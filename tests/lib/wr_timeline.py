@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 import time
 
+import wr_tmux
+
 BIN = os.environ.get("WARROOM_BIN") or os.path.join(
     os.environ.get("WARROOM_ROOT", "."), "build", "warroom")
 
@@ -151,7 +153,7 @@ class Console:
         while time.time() < deadline:
             scr = self.screen()
             if (needle in scr) != absent:
-                return scr
+                return wr_tmux.settled(self.screen, scr, lambda s: (needle in s) != absent)
             time.sleep(0.05)
         raise AssertionError("%r %s on screen after %.1fs:\n%s" % (
             needle, "still" if absent else "not", timeout, scr))

@@ -116,6 +116,24 @@ def console_env(extra=None):
     return e
 
 
+
+def settled(capture, scr, ok, limit=1.0):
+    """The screen once it has stopped changing. A capture can land while
+    the console is half way through writing a frame (the title of an
+    overlay drawn, its body not yet), so after a wanted text appears the
+    pane is captured again until two captures 50 ms apart agree, for at
+    most `limit` seconds. A later capture that no longer satisfies `ok`
+    is not taken; the last one that did is returned."""
+    end = time.time() + limit
+    while time.time() < end:
+        time.sleep(0.05)
+        again = capture()
+        if again == scr:
+            break
+        if ok(again):
+            scr = again
+    return scr
+
 class Tmux:
     """The console in a private tmux server of a given size."""
 
@@ -168,7 +186,8 @@ class Tmux:
         while time.time() < deadline:
             scr = self.screen(colours)
             if (needle in scr) != absent:
-                return scr
+                return settled(lambda: self.screen(colours), scr,
+                               lambda s: (needle in s) != absent)
             if self.pane_dead() and not absent:
                 break
             time.sleep(0.05)
@@ -181,6 +200,6 @@ class Tmux:
         while time.time() < deadline:
             scr = self.screen(colours)
             if pred(scr):
-                return scr
+                return settled(lambda: self.screen(colours), scr, pred)
             time.sleep(0.05)
         raise AssertionError("%s not met after %.1fs:\n%s" % (what, timeout, scr))
