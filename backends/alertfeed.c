@@ -69,15 +69,25 @@ static const char *pair(const cJSON *obj, const char *key)
 	return cJSON_IsString(it) && *it->valuestring ? it->valuestring : NULL;
 }
 
+/* key: s, sanitised and capped as poll_text does (plain text as it is) */
+static void add_text(cJSON *o, const char *key, const char *s, size_t max)
+{
+	if (alertfeed_plain(s, max)) {
+		cJSON_AddStringToObject(o, key, s);
+		return;
+	}
+	char *t = poll_text(s, max);
+	cJSON_AddStringToObject(o, key, t);
+	free(t);
+}
+
 /* The item from clean labels and annotations, which it takes. */
 static struct alertfeed_item *item_build(const char *id, const char *source, cJSON *lab,
 					 cJSON *ann, const char *starts_at, const char *url)
 {
 	struct alertfeed_item *it = xcalloc(1, sizeof *it);
 	cJSON *o = cJSON_CreateObject();
-	char *cid = poll_text(id, ALERTFEED_NAME_MAX);
-	cJSON_AddStringToObject(o, "id", cid);
-	free(cid);
+	add_text(o, "id", id, ALERTFEED_NAME_MAX);
 	cJSON_AddStringToObject(o, "source", source);
 	const char *name = pair(lab, "alertname");
 	cJSON_AddStringToObject(o, "name", name ? name : "(unnamed)");
@@ -88,9 +98,7 @@ static struct alertfeed_item *item_build(const char *id, const char *source, cJS
 	const char *summary = pair(ann, "summary");
 	if (!summary)
 		summary = pair(ann, "description");
-	char *s = poll_text(summary ? summary : "", ALERTFEED_SUMMARY_MAX);
-	cJSON_AddStringToObject(o, "summary", s);
-	free(s);
+	add_text(o, "summary", summary ? summary : "", ALERTFEED_SUMMARY_MAX);
 	int64_t ms;
 	if (starts_at && time_parse_rfc3339(starts_at, &ms) >= 0) {
 		char ts[40];
@@ -99,11 +107,8 @@ static struct alertfeed_item *item_build(const char *id, const char *source, cJS
 	}
 	cJSON_AddItemToObject(o, "labels", lab);
 	cJSON_AddItemToObject(o, "annotations", ann);
-	if (url && *url) {
-		char *u = poll_text(url, ALERTFEED_VALUE_MAX);
-		cJSON_AddStringToObject(o, "url", u);
-		free(u);
-	}
+	if (url && *url)
+		add_text(o, "url", url, ALERTFEED_VALUE_MAX);
 	it->fired = o;
 	return it;
 }

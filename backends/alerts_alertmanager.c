@@ -215,13 +215,20 @@ static size_t am_element_end(const char *s, size_t i, size_t n)
 	for (; i < n; i++) {
 		char c = s[i];
 		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"') {
-				in_str = false;
-				if (depth == 0)
-					return i + 1;
-			}
+			/* to the next quote not escaped: one preceded by an even
+			 * run of backslashes (the opening quote stops the count) */
+			const char *q = memchr(s + i, '"', n - i);
+			if (!q)
+				return n;
+			size_t k = (size_t)(q - s), b = 0;
+			while (s[k - 1 - b] == '\\')
+				b++;
+			i = k;
+			if (b % 2)
+				continue;
+			in_str = false;
+			if (depth == 0)
+				return i + 1;
 			continue;
 		}
 		switch (c) {
@@ -317,11 +324,16 @@ static void am_alert(const char *source, cJSON *al,
 	ptrvec_push(items, it);
 }
 
+/* where each element of the array ends, found once */
+struct sizevec {
+	size_t *v, n, cap;
+};
+
 /* The array's shape alone (elements and separators, strings closed), no
  * values parsed: a cut-off answer is refused before any part of it is
  * journaled. Returns the offset of the first fault, or len when sound. i is
  * just past the '['. */
-static size_t am_shape(const char *body, size_t i, size_t len)
+static size_t am_shape(const char *body, size_t i, size_t len, struct sizevec *ends)
 {
 	i = am_skip_ws(body, i, len);
 	if (i < len && body[i] == ']')
@@ -330,6 +342,11 @@ static size_t am_shape(const char *body, size_t i, size_t len)
 		size_t e = am_element_end(body, i, len);
 		if (e <= i || e >= len)
 			return e <= i ? i : len - 1;
+		if (ends->n == ends->cap) {
+			ends->cap = ends->cap ? 2 * ends->cap : 1024;
+			ends->v = xrealloc(ends->v, ends->cap * sizeof *ends->v);
+		}
+		ends->v[ends->n++] = e;
 		i = am_skip_ws(body, e, len);
 		if (i < len && body[i] == ',') {
 			i = am_skip_ws(body, i + 1, len);
@@ -363,9 +380,12 @@ static bool am_parse_parts(const char *source, const char *body, size_t len,
 	}
 	/* One element at a time: the answer for thousands of alerts never
 	 * exists as one tree beside the items made from it. */
-	if (part && am_shape(body, i + 1, len) != len) {
+	struct sizevec ends = {0};
+	size_t next_end = 0;
+	if (part && am_shape(body, i + 1, len, &ends) != len) {
 		/* let the element-wise pass below name the fault */
 		part = NULL;
+		ends.n = 0;
 	}
 	cJSON *keep = cJSON_CreateArray();
 	size_t first = items->n, released = 0;
@@ -375,7 +395,7 @@ static bool am_parse_parts(const char *source, const char *body, size_t len,
 		i++;
 	} else {
 		for (;;) {
-			size_t e = am_element_end(body, i, len);
+			size_t e = next_end < ends.n ? ends.v[next_end++] : am_element_end(body, i, len);
 			const char *end = NULL;
 			cJSON *al = e > i ? cJSON_ParseWithLengthOpts(body + i, e - i, &end, 0) : NULL;
 			if (!al || end != body + e) {
@@ -418,6 +438,7 @@ static bool am_parse_parts(const char *source, const char *body, size_t len,
 			 (size_t)(bad - body), len);
 		goto fail;
 	}
+	free(ends.v);
 	if (part && items->n > first)
 		part(parg, items);
 	if (doc_out)
@@ -426,6 +447,7 @@ static bool am_parse_parts(const char *source, const char *body, size_t len,
 		cJSON_Delete(keep);
 	return true;
 fail:
+	free(ends.v);
 	while (items->n > first)
 		alertfeed_item_free(items->v[--items->n]);
 	/* an answer cut off after some alerts: the storage made for them goes

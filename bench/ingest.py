@@ -13,6 +13,9 @@ already use to read the same list:
                    RSS above a server on an empty journal.
   curl             `curl -s URL/api/v2/alerts -o /dev/null`: Alertmanager's
                    own time to produce the list, the floor for any client.
+                   Timed before amtool (its ratio) and again right before
+                   each warroom ingest (the ingest ratios): Alertmanager's
+                   answer time drifts during a run.
   amtool           `amtool alert query -o json`: wall time and peak RSS.
   fsyncs           fsync/fdatasync calls made while ingesting (strace -c):
                    the journal's group commit should make it a handful.
@@ -456,7 +459,12 @@ def main():
                          % (tag, amtool_t * 1000, amtool_t / curl_t, mb(amtool_kb),
                             "" if GNU_TIME else " (getrusage)"))
             runs = []
+            curls = []
             for _ in range(RUNS if n <= 10000 else max(1, RUNS - 2)):
+                # Alertmanager's own time drifts over a run (its garbage
+                # collector): a curl right before each ingest keeps the two
+                # compared over the same stretch
+                curls.append(curl_once(am.url))
                 r = ingest_once(tc, am.url, n)
                 if isinstance(r, str):
                     lines.append("%-14s warroom refuses the answer: %s" % (tag, r))
@@ -465,11 +473,14 @@ def main():
             if not runs:
                 print("\n".join(lines[first_line:]), flush=True)
                 continue
+            curl_t = statistics.median(curls)
             ingest_t = statistics.median([r[0] for r in runs])
             sock_t = statistics.median([r[1] for r in runs])
             hwm = max(r[2] for r in runs)
             state_kb = idle_rss(tc, runs[-1][3]) - empty_kb
             target = "  (target <= 1.3x)"
+            lines.append("%-14s curl, each right before an ingest: median %.1f ms (%s)"
+                         % (tag, curl_t * 1000, ", ".join("%.0f" % (c * 1000) for c in curls)))
             lines.append("%-14s warroom ingest         %8.1f ms  %5.2fx curl%s %s"
                          % (tag, ingest_t * 1000, ingest_t / curl_t, target,
                             "ok" if ingest_t / curl_t <= 1.3 else "OVER"))

@@ -110,6 +110,10 @@ bool spec_validate(const char *spec, const cJSON *obj, char *err, size_t errlen)
 		return false;
 	}
 	const char *p = spec;
+	/* data built here lists its fields in the spec's order: the child after
+	 * the last one found is tried first, before a search of them all */
+	const cJSON *next = obj ? obj->child : NULL;
+	bool in_order = true; /* every child before next was found that way */
 	while (*p) {
 		const char *colon = strchr(p, ':');
 		if (!colon)
@@ -122,7 +126,16 @@ bool spec_validate(const char *spec, const cJSON *obj, char *err, size_t errlen)
 		field[fl] = '\0';
 		char t = colon[1];
 		bool optional = colon[2] == '?';
-		const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+		const cJSON *it = NULL;
+		/* the children before next are earlier fields of the spec, so
+		 * next, when it matches, is the first of that name */
+		if (in_order && next && next->string && strcmp(next->string, field) == 0) {
+			it = next;
+			next = next->next;
+		} else {
+			in_order = false;
+			it = obj ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+		}
 		if (!it || cJSON_IsNull(it)) {
 			if (!optional) {
 				snprintf(err, errlen, "missing field \"%s\"", field);
@@ -178,13 +191,46 @@ cJSON *event_to_json(const struct wr_event *ev)
  * gives for event_to_json (same escapes, same numbers), without building
  * that tree: one line per event journaled, so thousands per large poll. */
 
+/* Bytes a JSON string must escape: control characters, '"' and '\\'. */
+static inline bool jw_plain(unsigned char c)
+{
+	return c >= 32 && c != '"' && c != '\\';
+}
+
 static void jw_str(struct sbuf *w, const char *s)
 {
-	sbuf_add(w, "\"", 1);
-	const unsigned char *p = (const unsigned char *)s, *run = p;
+	/* the usual string needs no escape: measured and copied in one go,
+	 * eight bytes at a time after strlen (a word with a control byte, a
+	 * quote or a backslash is then looked at byte by byte) */
+	size_t len = strlen(s), n = 0;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	while (n + 8 <= len) {
+		uint64_t x;
+		memcpy(&x, s + n, 8);
+		uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+		/* a zero byte in q or b, or a byte below 0x20 in x */
+		uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x);
+		if (hit & highs)
+			break;
+		n += 8;
+	}
+	while (n < len && jw_plain((unsigned char)s[n]))
+		n++;
+	const unsigned char *p = (const unsigned char *)s + n;
+	sbuf_reserve(w, n + 2);
+	char *o = w->buf + w->len;
+	o[0] = '"';
+	memcpy(o + 1, s, n);
+	w->len += n + 1;
+	if (!*p) {
+		w->buf[w->len++] = '"';
+		w->buf[w->len] = '\0';
+		return;
+	}
+	const unsigned char *run = p;
 	for (;; p++) {
 		unsigned char c = *p;
-		if (c >= 32 && c != '"' && c != '\\')
+		if (jw_plain(c))
 			continue;
 		sbuf_add(w, (const char *)run, (size_t)(p - run));
 		if (!c)
@@ -284,39 +330,58 @@ static bool jw_value(struct sbuf *w, const cJSON *it, int depth)
 	}
 }
 
+/* seq, ts, kind and by come from the event itself, never from its data */
+static bool envelope_key(const char *k)
+{
+	switch (k[0]) {
+	case 's': return !strcmp(k, "seq");
+	case 't': return !strcmp(k, "ts");
+	case 'k': return !strcmp(k, "kind");
+	case 'b': return !strcmp(k, "by");
+	default: return false;
+	}
+}
+
+void event_encode_to(struct sbuf *w, const struct wr_event *ev)
+{
+	size_t start = w->len;
+	char ts[40];
+	sbuf_reserve(w, 1024); /* most lines fit */
+	sbuf_add(w, "{\"seq\":", 7);
+	jw_num(w, (double)ev->seq);
+	sbuf_add(w, ",\"ts\":", 6);
+	time_format_rfc3339(ev->ts, ts, sizeof ts);
+	jw_str(w, ts);
+	sbuf_add(w, ",\"kind\":", 8);
+	jw_str(w, event_kind_name(ev->kind));
+	sbuf_add(w, ",\"by\":", 6);
+	jw_str(w, ev->by ? ev->by : "system");
+	if (ev->data)
+		for (const cJSON *it = ev->data->child; it; it = it->next) {
+			if (!it->string || envelope_key(it->string))
+				continue;
+			sbuf_add(w, ",", 1);
+			jw_str(w, it->string);
+			sbuf_add(w, ":", 1);
+			if (!jw_value(w, it, 0)) {
+				/* what cJSON would refuse to print: its own answer */
+				w->len = start;
+				cJSON *o = event_to_json(ev);
+				char *s = cJSON_PrintUnformatted(o);
+				cJSON_Delete(o);
+				sbuf_adds(w, s ? s : "");
+				free(s);
+				return;
+			}
+		}
+	sbuf_addc(w, '}');
+}
+
 char *event_encode(const struct wr_event *ev)
 {
 	struct sbuf w;
 	sbuf_init(&w);
-	sbuf_reserve(&w, 1024); /* most lines fit */
-	char ts[40];
-	sbuf_add(&w, "{\"seq\":", 7);
-	jw_num(&w, (double)ev->seq);
-	sbuf_add(&w, ",\"ts\":", 6);
-	time_format_rfc3339(ev->ts, ts, sizeof ts);
-	jw_str(&w, ts);
-	sbuf_add(&w, ",\"kind\":", 8);
-	jw_str(&w, event_kind_name(ev->kind));
-	sbuf_add(&w, ",\"by\":", 6);
-	jw_str(&w, ev->by ? ev->by : "system");
-	if (ev->data)
-		for (const cJSON *it = ev->data->child; it; it = it->next) {
-			if (!it->string || !strcmp(it->string, "seq") || !strcmp(it->string, "ts") ||
-			    !strcmp(it->string, "kind") || !strcmp(it->string, "by"))
-				continue;
-			sbuf_add(&w, ",", 1);
-			jw_str(&w, it->string);
-			sbuf_add(&w, ":", 1);
-			if (!jw_value(&w, it, 0)) {
-				/* what cJSON would refuse to print: its own answer */
-				sbuf_free(&w);
-				cJSON *o = event_to_json(ev);
-				char *s = cJSON_PrintUnformatted(o);
-				cJSON_Delete(o);
-				return s;
-			}
-		}
-	sbuf_addc(&w, '}');
+	event_encode_to(&w, ev);
 	return sbuf_detach(&w);
 }
 

@@ -81,6 +81,9 @@ bool event_validate(enum event_kind kind, const cJSON *data, char *err, size_t e
 
 /* One JSON object, no trailing newline; caller frees. */
 char *event_encode(const struct wr_event *ev);
+/* The same text, appended to w (the journal writes into its batch). */
+struct sbuf;
+void event_encode_to(struct sbuf *w, const struct wr_event *ev);
 cJSON *event_to_json(const struct wr_event *ev);
 /* Decodes a line (len bytes, need not be NUL-terminated); NULL + err on error. */
 struct wr_event *event_decode(const char *line, size_t len, char *err, size_t errlen);

@@ -249,19 +249,16 @@ bool journal_append(struct journal *j, struct wr_event *ev, char *err, size_t er
 	ev->seq = j->last_seq + 1;
 	if (ev->ts == 0)
 		ev->ts = time_now_ms();
-	char *line = event_encode(ev);
-	size_t len = strlen(line);
-	if (j->wlen + len + 1 > j->wcap) {
-		size_t cap = j->wcap ? j->wcap : JOURNAL_WBUF * 2;
-		while (cap < j->wlen + len + 1)
-			cap *= 2;
-		j->wbuf = xrealloc(j->wbuf, cap);
-		j->wcap = cap;
-	}
-	memcpy(j->wbuf + j->wlen, line, len);
-	j->wbuf[j->wlen + len] = '\n';
-	j->wlen += len + 1;
-	free(line);
+	/* encoded straight into the write batch */
+	struct sbuf w = {j->wbuf, j->wlen, j->wcap};
+	if (!w.cap)
+		sbuf_reserve(&w, JOURNAL_WBUF * 2);
+	event_encode_to(&w, ev);
+	sbuf_addc(&w, '\n');
+	size_t len = w.len - j->wlen - 1;
+	j->wbuf = w.buf;
+	j->wlen = w.len;
+	j->wcap = w.cap;
 	j->size += (off_t)(len + 1);
 	if (j->wlen >= JOURNAL_WBUF && !journal_flush(j)) {
 		ev->seq = prev_seq;

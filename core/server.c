@@ -364,7 +364,7 @@ static bool srv_append(struct server *srv, struct wr_event *ev, char *err, size_
 		wr_event_free(ev);
 		return false;
 	}
-	state_apply(srv->state, ev);
+	state_apply_take(srv->state, ev);
 	/* a replay carries the recording's own analysis events */
 	if ((ev->kind == EV_DEPLOY_SEEN || ev->kind == EV_ALERT_FIRED ||
 	     ev->kind == EV_ALERT_RESOLVED || ev->kind == EV_ALERT_SILENCED ||

@@ -299,10 +299,22 @@ char *state_describe_event(const struct wr_event *ev)
 		return xasprintf("incident state -> %s", event_str(ev, "state", "?"));
 	case EV_INCIDENT_SEVERITY:
 		return xasprintf("severity -> %s", event_str(ev, "severity", "?"));
-	case EV_ALERT_FIRED:
-		return xasprintf("FIRING %s %s %s: %s", event_str(ev, "severity", "?"),
-				 event_str(ev, "service", "?"), event_str(ev, "name", "?"),
-				 event_str(ev, "summary", ""));
+	case EV_ALERT_FIRED: {
+		/* one per alert of a large poll: joined without printf */
+		const char *part[] = {"FIRING ", event_str(ev, "severity", "?"), " ",
+				      event_str(ev, "service", "?"), " ", event_str(ev, "name", "?"),
+				      ": ", event_str(ev, "summary", "")};
+		size_t len[8], total = 0;
+		for (size_t i = 0; i < 8; i++)
+			total += len[i] = strlen(part[i]);
+		char *out = xmalloc(total + 1), *o = out;
+		for (size_t i = 0; i < 8; i++) {
+			memcpy(o, part[i], len[i]);
+			o += len[i];
+		}
+		*o = '\0';
+		return out;
+	}
 	case EV_ALERT_RESOLVED:
 		return xasprintf("RESOLVED alert %s", event_str(ev, "id", "?"));
 	case EV_ALERT_SILENCED:
@@ -417,12 +429,6 @@ static int64_t ev_time(const struct wr_event *ev, const char *field, int64_t def
 	return s && time_parse_rfc3339(s, &ms) >= 0 ? ms : def;
 }
 
-static cJSON *dup_obj(const struct wr_event *ev, const char *field)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ev->data, field);
-	return cJSON_IsObject(it) ? cJSON_Duplicate(it, 1) : NULL;
-}
-
 static void apply_declared(struct state *st, const struct wr_event *ev)
 {
 	str_set(&st->title, event_str(ev, "title", st->title));
@@ -452,32 +458,74 @@ static void apply_severity(struct state *st, const struct wr_event *ev)
 	str_set(&st->severity, event_str(ev, "severity", st->severity));
 }
 
-static void apply_alert_fired(struct state *st, const struct wr_event *ev)
+/* alert.fired with its fields found in one pass over the data; labels and
+ * annotations are moved out of the event when take is set (the caller frees
+ * it next), else copied. */
+static void alert_fired(struct state *st, const struct wr_event *ev, bool take)
 {
-	const char *id = event_str(ev, "id", NULL);
-	if (!id)
+	const cJSON *f[8] = {0};
+	static const char *const names[8] = {"id",      "source",  "name",      "service",
+					     "severity", "summary", "url",       "starts_at"};
+	cJSON *lab = NULL, *ann = NULL;
+	bool seen_lab = false, seen_ann = false;
+	for (cJSON *it = ev->data->child; it; it = it->next) {
+		const char *k = it->string;
+		if (!k)
+			continue;
+		if (!seen_lab && strcmp(k, "labels") == 0) {
+			seen_lab = true;
+			lab = cJSON_IsObject(it) ? it : NULL;
+			continue;
+		}
+		if (!seen_ann && strcmp(k, "annotations") == 0) {
+			seen_ann = true;
+			ann = cJSON_IsObject(it) ? it : NULL;
+			continue;
+		}
+		for (int i = 0; i < 8; i++)
+			if (!f[i] && strcmp(k, names[i]) == 0) {
+				f[i] = it;
+				break;
+			}
+	}
+	const char *v[8];
+	for (int i = 0; i < 8; i++)
+		v[i] = cJSON_IsString(f[i]) && f[i]->valuestring ? f[i]->valuestring : NULL;
+	if (!v[0])
 		return;
-	struct alert *a = state_find_alert(st, id);
+	struct alert *a = state_find_alert(st, v[0]);
 	if (!a) {
 		a = xcalloc(1, sizeof *a);
-		a->id = xstrdup(id);
+		a->id = xstrdup(v[0]);
 		alert_index_add(st, a);
 		ptrvec_push(&st->alerts, a);
 	}
-	str_set(&a->source, event_str(ev, "source", "?"));
-	str_set(&a->name, event_str(ev, "name", "?"));
-	str_set(&a->service, event_str(ev, "service", "?"));
-	str_set(&a->severity, event_str(ev, "severity", "?"));
-	str_set(&a->summary, event_str(ev, "summary", ""));
-	str_set(&a->url, event_str(ev, "url", NULL));
+	str_set(&a->source, v[1] ? v[1] : "?");
+	str_set(&a->name, v[2] ? v[2] : "?");
+	str_set(&a->service, v[3] ? v[3] : "?");
+	str_set(&a->severity, v[4] ? v[4] : "?");
+	str_set(&a->summary, v[5] ? v[5] : "");
+	str_set(&a->url, v[6]);
 	cJSON_Delete(a->labels);
-	a->labels = dup_obj(ev, "labels");
 	cJSON_Delete(a->annotations);
-	a->annotations = dup_obj(ev, "annotations");
-	a->started = ev_time(ev, "starts_at", ev->ts);
+	if (take) {
+		/* the first of each name, as a lookup would find */
+		a->labels = lab ? cJSON_DetachItemViaPointer(ev->data, lab) : NULL;
+		a->annotations = ann ? cJSON_DetachItemViaPointer(ev->data, ann) : NULL;
+	} else {
+		a->labels = lab ? cJSON_Duplicate(lab, 1) : NULL;
+		a->annotations = ann ? cJSON_Duplicate(ann, 1) : NULL;
+	}
+	int64_t ms;
+	a->started = v[7] && time_parse_rfc3339(v[7], &ms) >= 0 ? ms : ev->ts;
 	a->resolved = 0;
 	if (a->status == ALERT_RESOLVED)
 		a->status = ALERT_FIRING;
+}
+
+static void apply_alert_fired(struct state *st, const struct wr_event *ev)
+{
+	alert_fired(st, ev, false);
 }
 
 static void apply_alert_resolved(struct state *st, const struct wr_event *ev)
@@ -790,23 +838,39 @@ static void (*const appliers[EV__COUNT])(struct state *, const struct wr_event *
 	[EV_CLIENT_LEFT] = apply_client_left,
 };
 
-bool state_apply(struct state *st, const struct wr_event *ev)
+static bool apply(struct state *st, struct wr_event *ev, bool take)
 {
 	if (!ev || (unsigned)ev->kind >= EV__COUNT || ev->seq <= st->last_seq)
 		return false;
 	st->last_seq = ev->seq;
 	if (!ev->data || !cJSON_IsObject(ev->data))
 		return false;
-	appliers[ev->kind](st, ev);
+	/* the comms line first: it reads the event before anything is taken */
+	char *text = state_describe_event(ev);
+	if (take && ev->kind == EV_ALERT_FIRED)
+		alert_fired(st, ev, true);
+	else
+		appliers[ev->kind](st, ev);
 	struct comms_entry *c = xmalloc(sizeof *c);
 	c->seq = ev->seq;
 	c->ts = ev->ts;
 	c->kind = ev->kind;
 	c->by = xstrdup(ev->by ? ev->by : "system");
-	c->text = state_describe_event(ev);
+	c->text = text;
 	ptrvec_push(&st->comms, c);
 	st->generation++;
 	return true;
+}
+
+bool state_apply(struct state *st, const struct wr_event *ev)
+{
+	/* nothing is taken, so the event is not changed */
+	return apply(st, (struct wr_event *)ev, false);
+}
+
+bool state_apply_take(struct state *st, struct wr_event *ev)
+{
+	return apply(st, ev, true);
 }
 
 /* ---- ephemeral --------------------------------------------------------- */

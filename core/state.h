@@ -169,6 +169,9 @@ void state_free(struct state *st);
  * last one applied is ignored (returns false). Unknown or invalid contents
  * are ignored field by field, never crash. */
 bool state_apply(struct state *st, const struct wr_event *ev);
+/* As state_apply, for a caller that frees ev next: parts of ev->data (an
+ * alert's labels and annotations) may be moved into the state. */
+bool state_apply_take(struct state *st, struct wr_event *ev);
 
 /* One line describing an event for the comms log ("rollback api 2.4 -> 2.3
  * requested"); caller frees. */

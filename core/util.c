@@ -208,18 +208,76 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* UTC calendar fields of secs, as gmtime_r gives them, by arithmetic on
+ * the day count (proleptic Gregorian, 400-year eras of 146097 days). */
+static void civil_time(time_t secs, struct tm *tm)
+{
+	int64_t days = (int64_t)secs / 86400, rem = (int64_t)secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	tm->tm_hour = (int)(rem / 3600);
+	tm->tm_min = (int)(rem / 60 % 60);
+	tm->tm_sec = (int)(rem % 60);
+	days += 719468; /* from 1970-01-01 to 0000-03-01 */
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097;                                    /* 0..146096 */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* 0..399 */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* 0..365, from March */
+	int64_t mp = (5 * doy + 2) / 153;                                     /* 0..11, March = 0 */
+	int64_t year = yoe + era * 400 + (mp >= 10);
+	tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+	tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+	tm->tm_year = (int)(year - 1900);
+}
+
+/* n decimal digits of v (0 <= v < 10^n), zero-padded */
+static void put_digits(char **p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		(*p)[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	*p += n;
+}
+
 void time_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	int frac = (int)(ms - (int64_t)secs * 1000);
 	struct tm tm;
-	gmtime_r(&secs, &tm);
-	if (frac)
-		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	else
-		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	civil_time(secs, &tm);
+	int year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999 || len < 25) {
+		/* out of the four-digit range, or a short buffer: printf cuts it */
+		if (frac)
+			snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+		else
+			snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		return;
+	}
+	/* by hand: a timestamp is formatted for every event journaled */
+	char *p = buf;
+	put_digits(&p, year, 4);
+	*p++ = '-';
+	put_digits(&p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	put_digits(&p, tm.tm_mday, 2);
+	*p++ = 'T';
+	put_digits(&p, tm.tm_hour, 2);
+	*p++ = ':';
+	put_digits(&p, tm.tm_min, 2);
+	*p++ = ':';
+	put_digits(&p, tm.tm_sec, 2);
+	if (frac) {
+		*p++ = '.';
+		put_digits(&p, frac, 3);
+	}
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static int digits(const char **p, int n)

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <stdio.h>
 
 #include "core/event.h"
 #include "core/util.h"
@@ -210,6 +212,70 @@ static void test_time_rfc3339(void **state)
 	assert_string_equal(buf, "2026-11-23T18:02:11Z");
 }
 
+/* The formatter's calendar arithmetic against gmtime_r, every
+ * 1,007,999,999 ms (11 d 15 h 59 m 59.999 s) from year 1 to 9999. */
+static void test_time_format_matches_gmtime(void **state)
+{
+	char got[40], want[64];
+	long n = 0;
+	for (int64_t ms = -62135596800000LL; ms < 253402300800000LL; ms += 1007999999LL) {
+		time_format_rfc3339(ms, got, sizeof got);
+		time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+		int frac = (int)(ms - (int64_t)secs * 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		if (frac)
+			snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+				 tm.tm_sec, frac);
+		else
+			snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		assert_string_equal(got, want);
+		n++;
+	}
+	assert_true(n > 300000);
+	/* a short buffer is cut, never overrun */
+	char small[8];
+	time_format_rfc3339(1795456931120LL, small, sizeof small);
+	assert_string_equal(small, "2026-11");
+}
+
+/* The journal line is the text cJSON prints for the same object, for a
+ * string with a quote, a backslash, a control byte or UTF-8 at every offset
+ * (the encoder scans eight bytes at a time). */
+static void test_encode_matches_cjson_escapes(void **state)
+{
+	static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+					   "\xe2\x94\x80", " "};
+	for (size_t k = 0; k < sizeof odd / sizeof *odd; k++)
+		for (size_t at = 0; at < 20; at++)
+			for (size_t len = at; len < at + 12; len++) {
+				char s[64];
+				size_t o = 0;
+				for (size_t i = 0; i < len; i++)
+					s[o++] = (char)('a' + i % 26);
+				size_t ol = strlen(odd[k]);
+				memmove(s + at + ol, s + at, len - at);
+				memcpy(s + at, odd[k], ol);
+				s[len + ol] = '\0';
+				cJSON *d = cJSON_CreateObject();
+				cJSON_AddStringToObject(d, "text", s);
+				cJSON_AddStringToObject(d, s, "key");
+				struct wr_event *ev = wr_event_new(EV_NOTE, "ann", d);
+				ev->seq = 7;
+				ev->ts = 1795456931120LL;
+				char *line = event_encode(ev);
+				cJSON *o2 = event_to_json(ev);
+				char *want = cJSON_PrintUnformatted(o2);
+				assert_string_equal(line, want);
+				free(line);
+				free(want);
+				cJSON_Delete(o2);
+				wr_event_free(ev);
+			}
+}
+
 static void test_shell_quote(void **state)
 {
 	char *q = shell_quote("2.3;touch /tmp/x");
@@ -231,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_decode_not_nul_terminated),
 		cmocka_unit_test(test_time_rfc3339),
+		cmocka_unit_test(test_time_format_matches_gmtime),
+		cmocka_unit_test(test_encode_matches_cjson_escapes),
 		cmocka_unit_test(test_shell_quote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
