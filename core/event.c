@@ -256,7 +256,7 @@ static void jw_str(struct sbuf *w, const char *s)
 
 /* cJSON's rule: 15 significant digits if they read back as the same
  * double, else 17 ("%1.15g" prints an integral value below 1e15 as its
- * digits: done by hand, the usual case of seq and counts). */
+ * digits: done by hand, the usual case of counts). */
 static void jw_num(struct sbuf *w, double d)
 {
 	char b[40];
@@ -347,8 +347,18 @@ void event_encode_to(struct sbuf *w, const struct wr_event *ev)
 	size_t start = w->len;
 	char ts[40];
 	sbuf_reserve(w, 1024); /* most lines fit */
+	/* seq with all its digits: cJSON's rule would round one of 16 digits
+	 * (6666666666666669 to 6.66666666666667e+15), and a line must read
+	 * back as the event it was written from (a seq is at most 2^53) */
+	char digits[24];
+	size_t k = sizeof digits;
+	uint64_t v = ev->seq;
+	do {
+		digits[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
 	sbuf_add(w, "{\"seq\":", 7);
-	jw_num(w, (double)ev->seq);
+	sbuf_add(w, digits + k, sizeof digits - k);
 	sbuf_add(w, ",\"ts\":", 6);
 	time_format_rfc3339(ev->ts, ts, sizeof ts);
 	jw_str(w, ts);

@@ -453,13 +453,22 @@ static void srv_send_replies(struct server *srv)
 			cJSON_AddItemToObject(m, "result", r->result);
 			r->result = NULL;
 		}
-		size_t len;
-		char *frame = proto_encode(m, &len);
+		/* a printed result already too large for one frame goes in parts
+		 * straight away, not printed into a frame first */
+		const cJSON *res0 = cJSON_GetObjectItemCaseSensitive(m, "result");
+		bool huge = cJSON_IsRaw(res0) && strlen(res0->valuestring) > PROTO_MAX_FRAME;
+		size_t len = 0;
+		char *frame = huge ? NULL : proto_encode(m, &len);
 		if (frame && len <= PROTO_MAX_FRAME + 4) {
 			conn_write(c, frame, len);
 		} else if (r->ok && !c->big) {
 			cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(m, "result");
-			c->big = cJSON_PrintUnformatted(res);
+			if (cJSON_IsRaw(res)) {
+				c->big = res->valuestring; /* taken */
+				res->valuestring = NULL;
+			} else {
+				c->big = cJSON_PrintUnformatted(res);
+			}
 			cJSON_Delete(res);
 			c->big_len = strlen(c->big);
 			c->big_off = 0;
@@ -951,7 +960,7 @@ static bool valid_user(const char *u)
 
 static enum handled h_state(struct call *k)
 {
-	k->result = state_to_json(k->srv->state);
+	k->result = state_to_json_raw(k->srv->state);
 	return H_OK;
 }
 

@@ -1047,7 +1047,78 @@ void state_backends_from_json(struct state *st, const cJSON *arr)
 	}
 }
 
-cJSON *state_to_json(const struct state *st)
+static cJSON *alert_json(const void *p)
+{
+	const struct alert *a = p;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", a->id);
+	add_str(o, "source", a->source);
+	add_str(o, "name", a->name);
+	add_str(o, "service", a->service);
+	add_str(o, "severity", a->severity);
+	add_str(o, "summary", a->summary);
+	cJSON_AddStringToObject(o, "state", alert_status_names[a->status]);
+	add_time(o, "started", a->started);
+	add_time(o, "resolved", a->resolved);
+	add_str(o, "silence_id", a->silence_id);
+	add_str(o, "url", a->url);
+	if (a->labels)
+		cJSON_AddItemToObject(o, "labels", cJSON_Duplicate(a->labels, 1));
+	if (a->annotations)
+		cJSON_AddItemToObject(o, "annotations", cJSON_Duplicate(a->annotations, 1));
+	return o;
+}
+
+static cJSON *comms_json(const void *p)
+{
+	const struct comms_entry *c = p;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "seq", (double)c->seq);
+	add_time(o, "ts", c->ts);
+	cJSON_AddStringToObject(o, "kind", event_kind_name(c->kind));
+	cJSON_AddStringToObject(o, "by", c->by);
+	cJSON_AddStringToObject(o, "text", c->text);
+	return o;
+}
+
+/* A cJSON_Raw item holding text, which it takes (no copy of a large text). */
+static cJSON *raw_taking(char *text)
+{
+	cJSON *raw = cJSON_CreateRaw("");
+	free(raw->valuestring);
+	raw->valuestring = text;
+	return raw;
+}
+
+/* root[key] = the list, one object per entry. As text, each entry is
+ * printed and dropped in turn: a list of 50,000 alerts never exists as one
+ * tree (hundreds of MB) beside its text. */
+static void add_list(cJSON *root, const char *key, const struct ptrvec *v,
+		     cJSON *(*one)(const void *), bool text)
+{
+	if (!text) {
+		cJSON *arr = cJSON_AddArrayToObject(root, key);
+		for (size_t i = 0; i < v->n; i++)
+			cJSON_AddItemToArray(arr, one(v->v[i]));
+		return;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_addc(&sb, '[');
+	for (size_t i = 0; i < v->n; i++) {
+		cJSON *o = one(v->v[i]);
+		char *t = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (i)
+			sbuf_addc(&sb, ',');
+		sbuf_adds(&sb, t);
+		free(t);
+	}
+	sbuf_addc(&sb, ']');
+	cJSON_AddItemToObject(root, key, raw_taking(sbuf_detach(&sb)));
+}
+
+static cJSON *state_json(const struct state *st, bool text_lists)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *inc = cJSON_AddObjectToObject(root, "incident");
@@ -1060,27 +1131,7 @@ cJSON *state_to_json(const struct state *st)
 	add_time(inc, "resolved", st->resolved);
 	cJSON_AddNumberToObject(inc, "last_seq", (double)st->last_seq);
 
-	cJSON *alerts = cJSON_AddArrayToObject(root, "alerts");
-	for (size_t i = 0; i < st->alerts.n; i++) {
-		const struct alert *a = st->alerts.v[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", a->id);
-		add_str(o, "source", a->source);
-		add_str(o, "name", a->name);
-		add_str(o, "service", a->service);
-		add_str(o, "severity", a->severity);
-		add_str(o, "summary", a->summary);
-		cJSON_AddStringToObject(o, "state", alert_status_names[a->status]);
-		add_time(o, "started", a->started);
-		add_time(o, "resolved", a->resolved);
-		add_str(o, "silence_id", a->silence_id);
-		add_str(o, "url", a->url);
-		if (a->labels)
-			cJSON_AddItemToObject(o, "labels", cJSON_Duplicate(a->labels, 1));
-		if (a->annotations)
-			cJSON_AddItemToObject(o, "annotations", cJSON_Duplicate(a->annotations, 1));
-		cJSON_AddItemToArray(alerts, o);
-	}
+	add_list(root, "alerts", &st->alerts, alert_json, text_lists);
 
 	cJSON *deploys = cJSON_AddArrayToObject(root, "deploys");
 	for (size_t i = 0; i < st->deploys.n; i++) {
@@ -1144,17 +1195,7 @@ cJSON *state_to_json(const struct state *st)
 		cJSON_AddItemToArray(clients, o);
 	}
 
-	cJSON *comms = cJSON_AddArrayToObject(root, "comms");
-	for (size_t i = 0; i < st->comms.n; i++) {
-		const struct comms_entry *c = st->comms.v[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seq", (double)c->seq);
-		add_time(o, "ts", c->ts);
-		cJSON_AddStringToObject(o, "kind", event_kind_name(c->kind));
-		cJSON_AddStringToObject(o, "by", c->by);
-		cJSON_AddStringToObject(o, "text", c->text);
-		cJSON_AddItemToArray(comms, o);
-	}
+	add_list(root, "comms", &st->comms, comms_json, text_lists);
 
 	cJSON *actions = cJSON_AddArrayToObject(root, "actions");
 	for (size_t i = 0; i < st->actions.n; i++) {
@@ -1205,4 +1246,17 @@ cJSON *state_to_json(const struct state *st)
 
 	cJSON_AddItemToObject(root, "backends", state_backends_to_json(st));
 	return root;
+}
+
+cJSON *state_to_json(const struct state *st)
+{
+	return state_json(st, false);
+}
+
+cJSON *state_to_json_raw(const struct state *st)
+{
+	cJSON *root = state_json(st, true);
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return raw_taking(text);
 }

@@ -198,6 +198,9 @@ struct client_info *state_find_client(const struct state *st, int id);
 
 /* The `warroom state --json` shape (see DESIGN.md, Contract). */
 cJSON *state_to_json(const struct state *st);
+/* The same document already printed, as one cJSON_Raw item: what the
+ * `state` verb sends, made without the whole tree. */
+cJSON *state_to_json_raw(const struct state *st);
 /* Ephemeral parts alone, for broadcasting to clients. */
 cJSON *state_series_to_json(const struct state *st);
 cJSON *state_backends_to_json(const struct state *st);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "core/state.h"
 
@@ -162,6 +163,53 @@ static void test_seq_order_enforced(void **state)
 	state_free(st);
 }
 
+/* The state verb's printed document is the text of the tree state_to_json
+ * builds, and an alert folded by state_apply_take (labels moved out of the
+ * event) is the same as one folded by state_apply. */
+static void test_raw_text_and_take_match(void **state)
+{
+	struct state *a = state_new(), *b = state_new();
+	seq = 0;
+	for (int i = 0; i < 40; i++) {
+		char json[512];
+		snprintf(json, sizeof json,
+			 "{\"id\":\"fp%d\",\"source\":\"am\",\"name\":\"Err\\\"%d\",\"service\":"
+			 "\"api\",\"severity\":\"critical\",\"summary\":\"caf\u00e9 \\n %d\","
+			 "\"starts_at\":\"2026-11-29T10:00:0%dZ\",\"labels\":{\"alertname\":\"Err\","
+			 "\"i\":\"%d\"},\"annotations\":{\"summary\":\"s\"},\"url\":\"http://x/%d\"}",
+			 i % 7, i, i, i % 10, i, i);
+		cJSON *d = cJSON_Parse(json);
+		assert_non_null(d);
+		struct wr_event *e1 = wr_event_new(EV_ALERT_FIRED, "am", cJSON_Duplicate(d, 1));
+		struct wr_event *e2 = wr_event_new(EV_ALERT_FIRED, "am", d);
+		e1->seq = e2->seq = ++seq;
+		e1->ts = e2->ts = 1795953600000LL + i;
+		assert_true(state_apply(a, e1));
+		assert_true(state_apply_take(b, e2));
+		wr_event_free(e1);
+		wr_event_free(e2);
+	}
+	assert_int_equal(a->alerts.n, 7);
+	cJSON *ta = state_to_json(a), *tb = state_to_json(b);
+	char *pa = cJSON_PrintUnformatted(ta), *pb = cJSON_PrintUnformatted(tb);
+	assert_string_equal(pa, pb);
+	cJSON *raw = state_to_json_raw(a);
+	assert_true(cJSON_IsRaw(raw));
+	assert_string_equal(raw->valuestring, pa);
+	/* and it reads back as the same tree */
+	cJSON *back = cJSON_Parse(raw->valuestring);
+	assert_true(cJSON_Compare(back, ta, 1));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(back, "comms")), 40);
+	cJSON_Delete(back);
+	cJSON_Delete(raw);
+	free(pa);
+	free(pb);
+	cJSON_Delete(ta);
+	cJSON_Delete(tb);
+	state_free(a);
+	state_free(b);
+}
+
 static void test_json_shape(void **state)
 {
 	struct state *st = state_new();
@@ -217,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_actions_and_updates),
 		cmocka_unit_test(test_seq_order_enforced),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_raw_text_and_take_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
