@@ -324,6 +324,317 @@ static void am_alert(const char *source, cJSON *al,
 	ptrvec_push(items, it);
 }
 
+/* ---- a plain alert read directly ------------------------------------------
+ * Most alerts in an answer are plain: printable ASCII strings without
+ * escapes, no silence, labels as cleaning leaves them. Such an alert is read
+ * straight from the answer's bytes into the item cJSON's parser would lead
+ * to, without the tree of the whole alert (receivers, status, times) that
+ * would be made only to be freed. The reader is stricter than cJSON: on
+ * anything else (an escape, a control byte, a number cJSON reads but JSON
+ * does not allow, a repeated field, a silence) it gives up, and the alert
+ * goes through cJSON and am_alert as before, so the outcome never differs. */
+
+bool alertmanager_direct = true;
+unsigned long alertmanager_direct_reads;
+
+struct am_cur {
+	const char *s, *end;
+};
+
+struct am_span {
+	const char *p;
+	size_t n;
+};
+
+static void am_ws(struct am_cur *c)
+{
+	while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' || *c->s == '\r'))
+		c->s++;
+}
+
+static bool am_at(struct am_cur *c, char ch)
+{
+	am_ws(c);
+	if (c->s < c->end && *c->s == ch) {
+		c->s++;
+		return true;
+	}
+	return false;
+}
+
+/* Whether p[0..n) is printable ASCII without a backslash: eight bytes at a
+ * time (a byte with its top bit set fails at once; for the others the
+ * borrow tests below find a byte below 0x20, a backslash or DEL). */
+static bool am_printable(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		uint64_t b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+		if ((x | ((x - ones * 0x20) & ~x) | ((b - ones) & ~b) | ((d - ones) & ~d)) & highs)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] >= 0x7f || p[i] == '\\')
+			return false;
+	return true;
+}
+
+/* A string of printable ASCII without escapes: its bytes between the quotes. */
+static bool am_string(struct am_cur *c, struct am_span *out)
+{
+	am_ws(c);
+	if (c->s >= c->end || *c->s != '"')
+		return false;
+	const char *p = c->s + 1;
+	const char *q = memchr(p, '"', (size_t)(c->end - p));
+	if (!q)
+		return false;
+	if (!am_printable(p, (size_t)(q - p)))
+		return false;
+	out->p = p;
+	out->n = (size_t)(q - p);
+	c->s = q + 1;
+	return true;
+}
+
+static bool am_is(const struct am_span *s, const char *word)
+{
+	size_t n = strlen(word);
+	return s->n == n && memcmp(s->p, word, n) == 0;
+}
+
+/* Within the cap alertfeed keeps text unchanged under (am_string has made
+ * sure it is printable ASCII). */
+static bool am_plain(const struct am_span *s, size_t max)
+{
+	return s->n <= max;
+}
+
+static bool am_digits(struct am_cur *c)
+{
+	const char *from = c->s;
+	while (c->s < c->end && *c->s >= '0' && *c->s <= '9')
+		c->s++;
+	return c->s > from;
+}
+
+/* A JSON number in the grammar's own form (cJSON reads more, never less). */
+static bool am_number(struct am_cur *c)
+{
+	if (c->s < c->end && *c->s == '-')
+		c->s++;
+	if (c->s < c->end && *c->s == '0')
+		c->s++;
+	else if (!(c->s < c->end && *c->s >= '1' && *c->s <= '9') || !am_digits(c))
+		return false;
+	if (c->s < c->end && *c->s == '.') {
+		c->s++;
+		if (!am_digits(c))
+			return false;
+	}
+	if (c->s < c->end && (*c->s == 'e' || *c->s == 'E')) {
+		c->s++;
+		if (c->s < c->end && (*c->s == '+' || *c->s == '-'))
+			c->s++;
+		if (!am_digits(c))
+			return false;
+	}
+	return true;
+}
+
+static bool am_word(struct am_cur *c, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(c->end - c->s) < n || memcmp(c->s, w, n) != 0)
+		return false;
+	c->s += n;
+	return true;
+}
+
+/* Any value, checked and passed over. */
+static bool am_skip(struct am_cur *c, int depth)
+{
+	struct am_span s;
+	am_ws(c);
+	if (c->s >= c->end || depth > 32)
+		return false;
+	switch (*c->s) {
+	case '"':
+		return am_string(c, &s);
+	case 't':
+		return am_word(c, "true");
+	case 'f':
+		return am_word(c, "false");
+	case 'n':
+		return am_word(c, "null");
+	case '{':
+		c->s++;
+		if (am_at(c, '}'))
+			return true;
+		do {
+			if (!am_string(c, &s) || !am_at(c, ':') || !am_skip(c, depth + 1))
+				return false;
+		} while (am_at(c, ','));
+		return am_at(c, '}');
+	case '[':
+		c->s++;
+		if (am_at(c, ']'))
+			return true;
+		do {
+			if (!am_skip(c, depth + 1))
+				return false;
+		} while (am_at(c, ','));
+		return am_at(c, ']');
+	default:
+		return am_number(c);
+	}
+}
+
+struct am_pairs {
+	struct am_span k[ALERTFEED_MAX_PAIRS], v[ALERTFEED_MAX_PAIRS];
+	int n;
+};
+
+/* An object alertfeed_pairs_clean would pass: plain string values, names
+ * neither empty nor repeated, within the caps. */
+static bool am_pairs(struct am_cur *c, struct am_pairs *o)
+{
+	o->n = 0;
+	if (!am_at(c, '{'))
+		return false;
+	if (am_at(c, '}'))
+		return true;
+	do {
+		struct am_span k, v;
+		if (o->n >= ALERTFEED_MAX_PAIRS || !am_string(c, &k) || !am_at(c, ':') ||
+		    !am_string(c, &v) || k.n == 0 || !am_plain(&k, ALERTFEED_NAME_MAX) ||
+		    !am_plain(&v, ALERTFEED_VALUE_MAX))
+			return false;
+		for (int i = 0; i < o->n; i++)
+			if (o->k[i].n == k.n && memcmp(o->k[i].p, k.p, k.n) == 0)
+				return false;
+		o->k[o->n] = k;
+		o->v[o->n++] = v;
+	} while (am_at(c, ','));
+	return am_at(c, '}');
+}
+
+/* status: an object whose silencedBy, if any, is an empty array. */
+static bool am_status_plain(struct am_cur *c)
+{
+	bool seen = false;
+	if (!am_at(c, '{'))
+		return false;
+	if (am_at(c, '}'))
+		return true;
+	do {
+		struct am_span k;
+		if (!am_string(c, &k) || !am_at(c, ':'))
+			return false;
+		if (am_is(&k, "silencedBy")) {
+			if (seen || !am_at(c, '[') || !am_at(c, ']'))
+				return false;
+			seen = true;
+		} else if (!am_skip(c, 1)) {
+			return false;
+		}
+	} while (am_at(c, ','));
+	return am_at(c, '}');
+}
+
+static char *am_cstr(const struct am_span *s, char *buf, size_t size)
+{
+	if (s->n >= size)
+		return NULL;
+	memcpy(buf, s->p, s->n);
+	buf[s->n] = '\0';
+	return buf;
+}
+
+static cJSON *am_pairs_json(const struct am_pairs *o)
+{
+	char k[ALERTFEED_NAME_MAX + 1], v[ALERTFEED_VALUE_MAX + 1];
+	cJSON *obj = cJSON_CreateObject();
+	for (int i = 0; i < o->n; i++)
+		cJSON_AddStringToObject(obj, am_cstr(&o->k[i], k, sizeof k),
+					am_cstr(&o->v[i], v, sizeof v));
+	return obj;
+}
+
+/* The alert in s[0..len) read directly: 1 when done (its item added, or
+ * left out as am_alert would), 0 when it must go through cJSON. */
+static int am_direct(const char *source, const char *s, size_t len, int64_t now_ms,
+		     struct ptrvec *items)
+{
+	struct am_cur c = {s, s + len};
+	struct am_span fp = {0}, starts = {0}, ends = {0}, url = {0};
+	struct am_pairs lab, ann;
+	bool have_fp = false, have_lab = false, have_ann = false, have_starts = false,
+	     have_ends = false, have_url = false, have_status = false;
+	if (!am_at(&c, '{') || am_at(&c, '}'))
+		return 0;
+	do {
+		struct am_span k;
+		bool *seen = NULL, ok;
+		if (!am_string(&c, &k) || !am_at(&c, ':'))
+			return 0;
+		/* each field once: cJSON would take the first of a repeated one */
+		if (am_is(&k, "fingerprint")) {
+			seen = &have_fp;
+			ok = !*seen && am_string(&c, &fp);
+		} else if (am_is(&k, "labels")) {
+			seen = &have_lab;
+			ok = !*seen && am_pairs(&c, &lab);
+		} else if (am_is(&k, "annotations")) {
+			seen = &have_ann;
+			ok = !*seen && am_pairs(&c, &ann);
+		} else if (am_is(&k, "startsAt")) {
+			seen = &have_starts;
+			ok = !*seen && am_string(&c, &starts);
+		} else if (am_is(&k, "endsAt")) {
+			seen = &have_ends;
+			ok = !*seen && am_string(&c, &ends);
+		} else if (am_is(&k, "generatorURL")) {
+			seen = &have_url;
+			ok = !*seen && am_string(&c, &url);
+		} else if (am_is(&k, "status")) {
+			seen = &have_status;
+			ok = !*seen && am_status_plain(&c);
+		} else {
+			ok = am_skip(&c, 1);
+		}
+		if (!ok)
+			return 0;
+		if (seen)
+			*seen = true;
+	} while (am_at(&c, ','));
+	if (!am_at(&c, '}'))
+		return 0;
+	am_ws(&c);
+	if (c.s != c.end || !have_fp || fp.n == 0 || !have_lab ||
+	    !am_plain(&fp, ALERTFEED_NAME_MAX) || (have_url && !am_plain(&url, ALERTFEED_VALUE_MAX)))
+		return 0;
+	char fpb[ALERTFEED_NAME_MAX + 1], sb[64], eb[64], ub[ALERTFEED_VALUE_MAX + 1];
+	const char *sa = NULL, *ea = NULL, *ua = NULL;
+	if ((have_starts && !(sa = am_cstr(&starts, sb, sizeof sb))) ||
+	    (have_ends && !(ea = am_cstr(&ends, eb, sizeof eb))) ||
+	    (have_url && !(ua = am_cstr(&url, ub, sizeof ub))))
+		return 0;
+	/* an alert whose end has passed is resolved, whatever the list says */
+	int64_t e;
+	alertmanager_direct_reads++;
+	if (ea && time_parse_rfc3339(ea, &e) >= 0 && e > 0 && e <= now_ms)
+		return 1;
+	struct alertfeed_item *it =
+		alertfeed_item_take(am_cstr(&fp, fpb, sizeof fpb), source, am_pairs_json(&lab),
+				    have_ann ? am_pairs_json(&ann) : NULL, sa, ua);
+	ptrvec_push(items, it);
+	return 1;
+}
+
 /* where each element of the array ends, found once */
 struct sizevec {
 	size_t *v, n, cap;
@@ -396,16 +707,20 @@ static bool am_parse_parts(const char *source, const char *body, size_t len,
 	} else {
 		for (;;) {
 			size_t e = next_end < ends.n ? ends.v[next_end++] : am_element_end(body, i, len);
-			const char *end = NULL;
-			cJSON *al = e > i ? cJSON_ParseWithLengthOpts(body + i, e - i, &end, 0) : NULL;
-			if (!al || end != body + e) {
-				const char *at = e <= i ? body + i : al ? end : cJSON_GetErrorPtr();
-				bad = at && at >= body && at <= body + len ? at : body + i;
+			if (!alertmanager_direct || e <= i ||
+			    !am_direct(source, body + i, e - i, now_ms, items)) {
+				const char *end = NULL;
+				cJSON *al =
+					e > i ? cJSON_ParseWithLengthOpts(body + i, e - i, &end, 0) : NULL;
+				if (!al || end != body + e) {
+					const char *at = e <= i ? body + i : al ? end : cJSON_GetErrorPtr();
+					bad = at && at >= body && at <= body + len ? at : body + i;
+					cJSON_Delete(al);
+					break;
+				}
+				am_alert(source, al, until, arg, now_ms, items, keep);
 				cJSON_Delete(al);
-				break;
 			}
-			am_alert(source, al, until, arg, now_ms, items, keep);
-			cJSON_Delete(al);
 			if (part && items->n - first >= AM_PART) {
 				part(parg, items);
 				first = items->n;

@@ -23,6 +23,13 @@ bool alertmanager_alerts_parse(const char *source, const char *body, size_t len,
 			       int64_t now_ms, struct ptrvec *items, cJSON **doc, char *err,
 			       size_t errlen);
 
+/* Whether alertmanager_alerts_parse reads a plain alert (no escapes, no
+ * silence, clean labels) without building a cJSON tree of it; anything
+ * else goes through cJSON. On by default; tests turn it off to compare. */
+extern bool alertmanager_direct;
+/* Alerts read that way so far (tests look at it). */
+extern unsigned long alertmanager_direct_reads;
+
 /* Prometheus GET /api/v1/alerts -> items (firing alerts only). */
 bool prometheus_alerts_parse(const char *source, const char *body, size_t len,
 			     struct ptrvec *items, char *err, size_t errlen);

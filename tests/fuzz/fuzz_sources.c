@@ -1,6 +1,7 @@
 /* Alert and metric source answers: any bytes through the Alertmanager and
  * Prometheus parsers; whatever they accept is diffed into a state, and every
- * event that produces must pass the event schema. */
+ * event that produces must pass the event schema. Alertmanager answers are
+ * read twice, directly and through cJSON only: the two must agree. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,16 +48,58 @@ static void sync_twice(struct ptrvec *items)
 	ptrvec_free(items, alertfeed_item_free);
 }
 
+/* as text: cJSON_Compare cannot tell objects with a repeated name */
+static bool same_text(const cJSON *a, const cJSON *b)
+{
+	char *pa = a ? cJSON_PrintUnformatted(a) : NULL, *pb = b ? cJSON_PrintUnformatted(b) : NULL;
+	bool same = (!pa && !pb) || (pa && pb && strcmp(pa, pb) == 0);
+	free(pa);
+	free(pb);
+	return same;
+}
+
+static bool same_items(const struct ptrvec *a, const struct ptrvec *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct alertfeed_item *x = a->v[i], *y = b->v[i];
+		char *px = cJSON_PrintUnformatted(x->fired), *py = cJSON_PrintUnformatted(y->fired);
+		bool same = strcmp(px, py) == 0 && x->silenced == y->silenced &&
+			    x->silenced_until == y->silenced_until &&
+			    (x->silence_id ? y->silence_id && !strcmp(x->silence_id, y->silence_id)
+					   : !y->silence_id);
+		free(px);
+		free(py);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* the pollers hand over a NUL-terminated body */
 	char *body = malloc(size + 1);
 	memcpy(body, data, size);
 	body[size] = '\0';
-	char err[512];
-	struct ptrvec items = {0};
-	if (alertmanager_alerts_parse("src", body, size, NULL, NULL, 1795000000000, &items, NULL,
-				      err, sizeof err))
+	char err[512], err2[512];
+	struct ptrvec items = {0}, tree = {0};
+	cJSON *doc = NULL, *doc2 = NULL;
+	/* the direct reader and the cJSON path agree on everything */
+	alertmanager_direct = false;
+	bool ok2 = alertmanager_alerts_parse("src", body, size, NULL, NULL, 1795000000000, &tree,
+					     &doc2, err2, sizeof err2);
+	alertmanager_direct = true;
+	bool ok = alertmanager_alerts_parse("src", body, size, NULL, NULL, 1795000000000, &items,
+					    &doc, err, sizeof err);
+	if (ok != ok2 || (!ok && strcmp(err, err2) != 0) || (ok && !same_items(&items, &tree)) ||
+	    (ok && !same_text(doc, doc2)))
+		abort();
+	cJSON_Delete(doc);
+	cJSON_Delete(doc2);
+	ptrvec_free(&tree, alertfeed_item_free);
+	if (ok)
 		sync_twice(&items);
 	if (prometheus_alerts_parse("src", body, size, &items, err, sizeof err))
 		sync_twice(&items);

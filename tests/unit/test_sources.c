@@ -77,6 +77,119 @@ static void test_alertmanager_list(void **ctx)
 	assert_int_equal(items.n, 0);
 }
 
+/* Parses body both ways (direct reader on and off) and checks they agree:
+ * the outcome, the error, each item and what silencing keeps. Returns how
+ * many alerts the direct reader took. */
+static unsigned long both_ways(const char *body)
+{
+	char e1[512] = "", e2[512] = "";
+	struct ptrvec a = {0}, b = {0};
+	cJSON *da = NULL, *db = NULL;
+	alertmanager_direct = false;
+	bool ok2 = alertmanager_alerts_parse("am", body, strlen(body), known, NULL, 1795000000000,
+					     &b, &db, e2, sizeof e2);
+	alertmanager_direct = true;
+	unsigned long before = alertmanager_direct_reads;
+	bool ok1 = alertmanager_alerts_parse("am", body, strlen(body), known, NULL, 1795000000000,
+					     &a, &da, e1, sizeof e1);
+	assert_int_equal(ok1, ok2);
+	assert_string_equal(e1, e2);
+	assert_int_equal(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct alertfeed_item *x = a.v[i], *y = b.v[i];
+		char *px = cJSON_PrintUnformatted(x->fired), *py = cJSON_PrintUnformatted(y->fired);
+		assert_string_equal(px, py);
+		free(px);
+		free(py);
+		assert_int_equal(x->silenced, y->silenced);
+		assert_int_equal(x->silenced_until, y->silenced_until);
+		if (x->silence_id || y->silence_id)
+			assert_string_equal(x->silence_id, y->silence_id);
+	}
+	/* as text: cJSON_Compare cannot tell objects with a repeated name */
+	char *ka = da ? cJSON_PrintUnformatted(da) : NULL, *kb = db ? cJSON_PrintUnformatted(db) : NULL;
+	assert_string_equal(ka ? ka : "-", kb ? kb : "-");
+	free(ka);
+	free(kb);
+	cJSON_Delete(da);
+	cJSON_Delete(db);
+	ptrvec_free(&a, alertfeed_item_free);
+	ptrvec_free(&b, alertfeed_item_free);
+	return alertmanager_direct_reads - before;
+}
+
+#define AM_PLAIN_ALERT(extra) \
+	"{\"annotations\":{\"summary\":\"5xx ratio 12%\",\"runbook\":\"https://rb/x\"}," \
+	"\"endsAt\":\"2026-11-29T12:00:00.000Z\",\"fingerprint\":\"f1\"," \
+	"\"receivers\":[{\"name\":\"team\"}],\"startsAt\":\"2026-11-29T10:00:00.123Z\"," \
+	"\"status\":{\"inhibitedBy\":[],\"silencedBy\":[],\"state\":\"active\"}," \
+	"\"updatedAt\":\"2026-11-29T10:00:01Z\",\"generatorURL\":\"http://prom/graph?g0=x\"," \
+	"\"labels\":{\"alertname\":\"HighErrorRate\",\"service\":\"api\",\"severity\":\"critical\"}" \
+	extra "}"
+
+/* The direct reader takes plain alerts and leaves anything else to cJSON,
+ * with the same result either way. */
+static void test_alertmanager_direct_agrees(void **ctx)
+{
+	/* plain: read directly, alone and twice in a list */
+	assert_int_equal(both_ways("[" AM_PLAIN_ALERT("") "]"), 1);
+	assert_int_equal(both_ways(" [ " AM_PLAIN_ALERT(",\"n\":[1,-0.5e+3,0,true,null,{}]") " , "
+				   AM_PLAIN_ALERT("") " ] "), 2);
+	/* no annotations, or no status: still plain */
+	assert_int_equal(both_ways("[{\"fingerprint\":\"f2\",\"labels\":{\"alertname\":\"A\"}}]"), 1);
+	/* ended already: read directly and left out, as cJSON's path does */
+	assert_int_equal(both_ways("[{\"fingerprint\":\"f3\",\"labels\":{},\"endsAt\":"
+				   "\"2020-01-01T00:00:00Z\"}]"), 1);
+	/* each of these goes through cJSON, and agrees */
+	static const char *const other[] = {
+		"[{\"fingerprint\":\"s\",\"labels\":{\"a\":\"b\"},\"status\":{\"silencedBy\":[\"x\"]}}]",
+		"[{\"fingerprint\":\"mine\",\"labels\":{\"a\":\"b\"},\"status\":{\"silencedBy\":[\"mine\",\"z\"]}}]",
+		"[{\"fingerprint\":\"e\",\"labels\":{\"a\":\"b\\\"c\"}}]",
+		"[{\"fingerprint\":\"u\",\"labels\":{\"a\":\"caf\xc3\xa9\"}}]",
+		"[{\"fingerprint\":\"c\",\"labels\":{\"a\":\"x\x01y\"}}]",
+		"[{\"fingerprint\":\"d\",\"fingerprint\":\"d2\",\"labels\":{\"a\":\"b\"}}]",
+		"[{\"fingerprint\":\"l\",\"labels\":{\"a\":\"b\",\"a\":\"c\"}}]",
+		"[{\"fingerprint\":\"l\",\"labels\":{\"\":\"b\"}}]",
+		"[{\"fingerprint\":\"l\",\"labels\":{\"a\":1}}]",
+		"[{\"fingerprint\":7,\"labels\":{\"a\":\"b\"}}]",
+		"[{\"fingerprint\":\"\",\"labels\":{\"a\":\"b\"}}]",
+		"[{\"fingerprint\":\"n\"}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"annotations\":[]}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"status\":\"active\"}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"endsAt\":null}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":01}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":1.}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":-}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":1e}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"n\":tru}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"} \"x\":1}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},}]",
+		"[{}]",
+		"[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"},\"generatorURL\":\"http://\x7f\"}]",
+	};
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+		unsigned long n = both_ways(other[i]);
+		if (n != 0)
+			fail_msg("read directly: %s", other[i]);
+	}
+	/* a list broken after a plain alert: refused alike, the same error */
+	both_ways("[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"}}x]");
+	both_ways("[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"}},]");
+	both_ways("[{\"fingerprint\":\"a\",\"labels\":{\"a\":\"b\"}}");
+	/* a long label value crosses the eight-byte scan at every offset */
+	char body[2048];
+	for (int k = 0; k < 24; k++) {
+		char v[64];
+		memset(v, 'x', (size_t)k);
+		v[k] = '\0';
+		snprintf(body, sizeof body,
+			 "[{\"fingerprint\":\"f%d\",\"labels\":{\"a\":\"%s\\\\q\"}},"
+			 "{\"fingerprint\":\"g%d\",\"labels\":{\"a\":\"%s\"}}]", k, v, k, v);
+		assert_int_equal(both_ways(body), 1);
+	}
+}
+
 static void test_prometheus_alerts(void **ctx)
 {
 	const char *body =
@@ -165,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertmanager_list),
+		cmocka_unit_test(test_alertmanager_direct_agrees),
 		cmocka_unit_test(test_prometheus_alerts),
 		cmocka_unit_test(test_window_respects_the_point_limit),
 		cmocka_unit_test(test_matrix_sum_and_gaps),
