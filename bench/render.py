@@ -37,6 +37,14 @@ class Holder(unittest.TestCase):
 
 
 def cpu_seconds(pid):
+    """CPU time of pid: from /proc/PID/schedstat in nanoseconds where the
+    kernel keeps it (utime and stime in /proc/PID/stat count 10 ms ticks,
+    and one tick over the 10 s idle window is already 0.1 %)."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
