@@ -362,26 +362,6 @@ static bool am_at(struct am_cur *c, char ch)
 	return false;
 }
 
-/* Whether p[0..n) is printable ASCII without a backslash: eight bytes at a
- * time (a byte with its top bit set fails at once; for the others the
- * borrow tests below find a byte below 0x20, a backslash or DEL). */
-static bool am_printable(const char *p, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, p + i, 8);
-		uint64_t b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
-		if ((x | ((x - ones * 0x20) & ~x) | ((b - ones) & ~b) | ((d - ones) & ~d)) & highs)
-			return false;
-	}
-	for (; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] >= 0x7f || p[i] == '\\')
-			return false;
-	return true;
-}
-
 /* A string of printable ASCII without escapes: its bytes between the quotes. */
 static bool am_string(struct am_cur *c, struct am_span *out)
 {
@@ -392,7 +372,7 @@ static bool am_string(struct am_cur *c, struct am_span *out)
 	const char *q = memchr(p, '"', (size_t)(c->end - p));
 	if (!q)
 		return false;
-	if (!am_printable(p, (size_t)(q - p)))
+	if (json_plain_prefix(p, (size_t)(q - p), true) != (size_t)(q - p))
 		return false;
 	out->p = p;
 	out->n = (size_t)(q - p);
@@ -404,13 +384,6 @@ static bool am_is(const struct am_span *s, const char *word)
 {
 	size_t n = strlen(word);
 	return s->n == n && memcmp(s->p, word, n) == 0;
-}
-
-/* Within the cap alertfeed keeps text unchanged under (am_string has made
- * sure it is printable ASCII). */
-static bool am_plain(const struct am_span *s, size_t max)
-{
-	return s->n <= max;
 }
 
 static bool am_digits(struct am_cur *c)
@@ -509,9 +482,10 @@ static bool am_pairs(struct am_cur *c, struct am_pairs *o)
 		return true;
 	do {
 		struct am_span k, v;
+		/* am_string gives printable ASCII: within the caps it is kept as is */
 		if (o->n >= ALERTFEED_MAX_PAIRS || !am_string(c, &k) || !am_at(c, ':') ||
-		    !am_string(c, &v) || k.n == 0 || !am_plain(&k, ALERTFEED_NAME_MAX) ||
-		    !am_plain(&v, ALERTFEED_VALUE_MAX))
+		    !am_string(c, &v) || k.n == 0 || k.n > ALERTFEED_NAME_MAX ||
+		    v.n > ALERTFEED_VALUE_MAX)
 			return false;
 		for (int i = 0; i < o->n; i++)
 			if (o->k[i].n == k.n && memcmp(o->k[i].p, k.p, k.n) == 0)
@@ -614,8 +588,8 @@ static int am_direct(const char *source, const char *s, size_t len, int64_t now_
 	if (!am_at(&c, '}'))
 		return 0;
 	am_ws(&c);
-	if (c.s != c.end || !have_fp || fp.n == 0 || !have_lab ||
-	    !am_plain(&fp, ALERTFEED_NAME_MAX) || (have_url && !am_plain(&url, ALERTFEED_VALUE_MAX)))
+	if (c.s != c.end || !have_fp || fp.n == 0 || !have_lab || fp.n > ALERTFEED_NAME_MAX ||
+	    (have_url && url.n > ALERTFEED_VALUE_MAX))
 		return 0;
 	char fpb[ALERTFEED_NAME_MAX + 1], sb[64], eb[64], ub[ALERTFEED_VALUE_MAX + 1];
 	const char *sa = NULL, *ea = NULL, *ua = NULL;

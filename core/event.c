@@ -191,50 +191,27 @@ cJSON *event_to_json(const struct wr_event *ev)
  * gives for event_to_json (same escapes, same numbers), without building
  * that tree: one line per event journaled, so thousands per large poll. */
 
-/* Bytes a JSON string must escape: control characters, '"' and '\\'. */
-static inline bool jw_plain(unsigned char c)
-{
-	return c >= 32 && c != '"' && c != '\\';
-}
-
 static void jw_str(struct sbuf *w, const char *s)
 {
-	/* the usual string needs no escape: measured and copied in one go,
-	 * eight bytes at a time after strlen (a word with a control byte, a
-	 * quote or a backslash is then looked at byte by byte) */
-	size_t len = strlen(s), n = 0;
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	while (n + 8 <= len) {
-		uint64_t x;
-		memcpy(&x, s + n, 8);
-		uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-		/* a zero byte in q or b, or a byte below 0x20 in x */
-		uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x);
-		if (hit & highs)
-			break;
-		n += 8;
-	}
-	while (n < len && jw_plain((unsigned char)s[n]))
-		n++;
-	const unsigned char *p = (const unsigned char *)s + n;
-	sbuf_reserve(w, n + 2);
-	char *o = w->buf + w->len;
-	o[0] = '"';
-	memcpy(o + 1, s, n);
-	w->len += n + 1;
-	if (!*p) {
-		w->buf[w->len++] = '"';
+	size_t len = strlen(s);
+	size_t n = json_plain_prefix(s, len, false);
+	if (n == len) {
+		/* the usual string: no escape, written in one go */
+		sbuf_reserve(w, len + 2);
+		w->buf[w->len] = '"';
+		memcpy(w->buf + w->len + 1, s, len);
+		w->buf[w->len + len + 1] = '"';
+		w->len += len + 2;
 		w->buf[w->len] = '\0';
 		return;
 	}
-	const unsigned char *run = p;
-	for (;; p++) {
-		unsigned char c = *p;
-		if (jw_plain(c))
-			continue;
-		sbuf_add(w, (const char *)run, (size_t)(p - run));
-		if (!c)
+	sbuf_addc(w, '"');
+	for (;;) {
+		/* a run that needs no escape, then the byte after it escaped */
+		sbuf_add(w, s, n);
+		if (n == len)
 			break;
+		unsigned char c = (unsigned char)s[n];
 		char esc[8];
 		switch (c) {
 		case '"': sbuf_add(w, "\\\"", 2); break;
@@ -249,14 +226,28 @@ static void jw_str(struct sbuf *w, const char *s)
 			sbuf_add(w, esc, 6);
 			break;
 		}
-		run = p + 1;
+		s += n + 1;
+		len -= n + 1;
+		n = json_plain_prefix(s, len, false);
 	}
-	sbuf_add(w, "\"", 1);
+	sbuf_addc(w, '"');
 }
 
 /* cJSON's rule: 15 significant digits if they read back as the same
  * double, else 17 ("%1.15g" prints an integral value below 1e15 as its
  * digits: done by hand, the usual case of counts). */
+/* u in decimal, all its digits */
+static void jw_uint(struct sbuf *w, uint64_t u)
+{
+	char t[24];
+	size_t k = sizeof t;
+	do {
+		t[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	sbuf_add(w, t + k, sizeof t - k);
+}
+
 static void jw_num(struct sbuf *w, double d)
 {
 	char b[40];
@@ -264,19 +255,10 @@ static void jw_num(struct sbuf *w, double d)
 	if (isnan(d) || isinf(d)) {
 		n = snprintf(b, sizeof b, "null");
 	} else if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
-		char t[24];
-		int k = 0;
-		bool neg = d < 0;
-		unsigned long long u = (unsigned long long)(neg ? -d : d);
-		do {
-			t[k++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		n = 0;
-		if (neg)
-			b[n++] = '-';
-		while (k)
-			b[n++] = t[--k];
+		if (d < 0)
+			sbuf_addc(w, '-');
+		jw_uint(w, (uint64_t)fabs(d));
+		return;
 	} else {
 		n = snprintf(b, sizeof b, "%1.15g", d);
 		double back = strtod(b, NULL);
@@ -350,15 +332,8 @@ void event_encode_to(struct sbuf *w, const struct wr_event *ev)
 	/* seq with all its digits: cJSON's rule would round one of 16 digits
 	 * (6666666666666669 to 6.66666666666667e+15), and a line must read
 	 * back as the event it was written from (a seq is at most 2^53) */
-	char digits[24];
-	size_t k = sizeof digits;
-	uint64_t v = ev->seq;
-	do {
-		digits[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	sbuf_add(w, "{\"seq\":", 7);
-	sbuf_add(w, digits + k, sizeof digits - k);
+	jw_uint(w, ev->seq);
 	sbuf_add(w, ",\"ts\":", 6);
 	time_format_rfc3339(ev->ts, ts, sizeof ts);
 	jw_str(w, ts);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -62,5 +63,36 @@ char *file_read_all(const char *path, size_t max, size_t *len_out);
 
 /* Shell-quote s for a POSIX shell: 'it'\''s' form. Caller frees. */
 char *shell_quote(const char *s);
+
+/* How many bytes from the start of s[0..n) a JSON string holds as they are:
+ * none below 0x20, no '"' or backslash, and with ascii_only none from 0x7f
+ * up. Inline and eight bytes at a time: it runs over every string of a
+ * large poll, in the journal encoder and the Alertmanager reader. */
+static inline bool json_plain_byte(unsigned char c, bool ascii_only)
+{
+	return c >= 0x20 && c != '"' && c != '\\' && (!ascii_only || c < 0x7f);
+}
+
+static inline size_t json_plain_prefix(const char *s, size_t n, bool ascii_only)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t ascii = ascii_only ? ~0ull : 0;
+	size_t i = 0;
+	/* a word is looked at byte by byte once a borrow test finds a byte
+	 * below 0x20, a quote or a backslash in it (or, ascii_only, a byte with
+	 * its top bit set or DEL) */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+		uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+			       ((x | ((d - ones) & ~d)) & ascii);
+		if (hit & highs)
+			break;
+	}
+	while (i < n && json_plain_byte((unsigned char)s[i], ascii_only))
+		i++;
+	return i;
+}
 
 #endif
