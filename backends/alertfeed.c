@@ -69,15 +69,23 @@ static const char *pair(const cJSON *obj, const char *key)
 	return cJSON_IsString(it) && *it->valuestring ? it->valuestring : NULL;
 }
 
+/* An item's own fields have names that are string literals: the tree
+ * points at them instead of holding a copy (an ingest of 10,000 alerts
+ * makes 90,000 fewer allocations). */
+static void add_str(cJSON *o, const char *literal_key, const char *s)
+{
+	cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateString(s));
+}
+
 /* key: s, sanitised and capped as poll_text does (plain text as it is) */
-static void add_text(cJSON *o, const char *key, const char *s, size_t max)
+static void add_text(cJSON *o, const char *literal_key, const char *s, size_t max)
 {
 	if (alertfeed_plain(s, max)) {
-		cJSON_AddStringToObject(o, key, s);
+		add_str(o, literal_key, s);
 		return;
 	}
 	char *t = poll_text(s, max);
-	cJSON_AddStringToObject(o, key, t);
+	add_str(o, literal_key, t);
 	free(t);
 }
 
@@ -88,13 +96,13 @@ static struct alertfeed_item *item_build(const char *id, const char *source, cJS
 	struct alertfeed_item *it = xcalloc(1, sizeof *it);
 	cJSON *o = cJSON_CreateObject();
 	add_text(o, "id", id, ALERTFEED_NAME_MAX);
-	cJSON_AddStringToObject(o, "source", source);
+	add_str(o, "source", source);
 	const char *name = pair(lab, "alertname");
-	cJSON_AddStringToObject(o, "name", name ? name : "(unnamed)");
+	add_str(o, "name", name ? name : "(unnamed)");
 	const char *service = pair(lab, "service");
-	cJSON_AddStringToObject(o, "service", service ? service : "-");
+	add_str(o, "service", service ? service : "-");
 	const char *sev = pair(lab, "severity");
-	cJSON_AddStringToObject(o, "severity", sev ? sev : "none");
+	add_str(o, "severity", sev ? sev : "none");
 	const char *summary = pair(ann, "summary");
 	if (!summary)
 		summary = pair(ann, "description");
@@ -103,10 +111,10 @@ static struct alertfeed_item *item_build(const char *id, const char *source, cJS
 	if (starts_at && time_parse_rfc3339(starts_at, &ms) >= 0) {
 		char ts[40];
 		time_format_rfc3339(ms, ts, sizeof ts);
-		cJSON_AddStringToObject(o, "starts_at", ts);
+		add_str(o, "starts_at", ts);
 	}
-	cJSON_AddItemToObject(o, "labels", lab);
-	cJSON_AddItemToObject(o, "annotations", ann);
+	cJSON_AddItemToObjectCS(o, "labels", lab);
+	cJSON_AddItemToObjectCS(o, "annotations", ann);
 	if (url && *url)
 		add_text(o, "url", url, ALERTFEED_VALUE_MAX);
 	it->fired = o;
@@ -154,15 +162,6 @@ static const char *fstr(const cJSON *o, const char *key)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-static bool same_obj(const cJSON *a, const cJSON *b)
-{
-	if (!a || !b) {
-		const cJSON *x = a ? a : b;
-		return !x || cJSON_GetArraySize(x) == 0;
-	}
-	return cJSON_Compare(a, b, 1);
-}
-
 /* Whether the state's copy differs from what the source says now. */
 static bool alert_changed(const struct alert *a, const cJSON *f)
 {
@@ -174,8 +173,8 @@ static bool alert_changed(const struct alert *a, const cJSON *f)
 	const char *st = fstr(f, "starts_at");
 	if (st && time_parse_rfc3339(st, &ms) >= 0 && ms != a->started)
 		return true;
-	return !same_obj(a->labels, cJSON_GetObjectItemCaseSensitive(f, "labels")) ||
-	       !same_obj(a->annotations, cJSON_GetObjectItemCaseSensitive(f, "annotations"));
+	return !pairs_same_json(a->labels, cJSON_GetObjectItemCaseSensitive(f, "labels")) ||
+	       !pairs_same_json(a->annotations, cJSON_GetObjectItemCaseSensitive(f, "annotations"));
 }
 
 static void emit(const struct backend_host *host, enum event_kind kind, const char *by,

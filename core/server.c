@@ -364,7 +364,7 @@ static bool srv_append(struct server *srv, struct wr_event *ev, char *err, size_
 		wr_event_free(ev);
 		return false;
 	}
-	state_apply_take(srv->state, ev);
+	state_apply(srv->state, ev);
 	/* a replay carries the recording's own analysis events */
 	if ((ev->kind == EV_DEPLOY_SEEN || ev->kind == EV_ALERT_FIRED ||
 	     ev->kind == EV_ALERT_RESOLVED || ev->kind == EV_ALERT_SILENCED ||
@@ -1144,8 +1144,10 @@ static enum handled silence_common(struct call *k, bool expire)
 	sr->expire = expire;
 	const struct backend_job_cbs cbs = {.done = silence_done, .arg = sr};
 	/* minutes 0 asks the source to expire the alert's current silence */
-	b->bc->silence(b->self, &k->srv->host, a->id, a->labels, expire ? 0 : minutes, comment,
+	cJSON *labels = pairs_to_json(a->labels);
+	b->bc->silence(b->self, &k->srv->host, a->id, labels, expire ? 0 : minutes, comment,
 		       k->c->user, &cbs);
+	cJSON_Delete(labels);
 	return H_DEFERRED;
 }
 
@@ -1946,6 +1948,7 @@ int server_main(struct config *cfg, const struct server_opts *opts)
 		warn_msg("no journal: set [incident] journal in the configuration");
 		return 2;
 	}
+	heap_prefer_huge_pages();
 	struct server *srv = xcalloc(1, sizeof *srv);
 	srv->cfg = cfg;
 	srv->opts = opts;

@@ -59,9 +59,135 @@ static void alert_free(void *p)
 	struct alert *a = p;
 	free(a->id); free(a->source); free(a->name); free(a->service); free(a->severity);
 	free(a->summary); free(a->url); free(a->silence_id);
-	cJSON_Delete(a->labels);
-	cJSON_Delete(a->annotations);
+	free(a->labels);
+	free(a->annotations);
 	free(a);
+}
+
+/* ---- labels and annotations ---------------------------------------------- */
+
+struct pairs *pairs_from_json(const cJSON *obj)
+{
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	size_t size = 0;
+	uint32_t n = 0;
+	const cJSON *it;
+	/* values that are not strings are printed once, into a list kept in
+	 * step with the members that need it */
+	struct ptrvec printed = {0};
+	cJSON_ArrayForEach(it, obj) {
+		size_t vlen;
+		if (cJSON_IsString(it) && it->valuestring) {
+			vlen = strlen(it->valuestring);
+		} else {
+			char *js = cJSON_PrintUnformatted(it);
+			if (!js)
+				js = xstrdup("null");
+			ptrvec_push(&printed, js);
+			vlen = strlen(js);
+		}
+		size += 1 + strlen(it->string ? it->string : "") + 1 + vlen + 1;
+		n++;
+	}
+	struct pairs *p = xmalloc(sizeof *p + size);
+	p->n = n;
+	p->size = (uint32_t)size;
+	char *w = p->text;
+	size_t j = 0;
+	cJSON_ArrayForEach(it, obj) {
+		bool str = cJSON_IsString(it) && it->valuestring;
+		const char *name = it->string ? it->string : "";
+		const char *val = str ? it->valuestring : printed.v[j++];
+		size_t nl = strlen(name) + 1, vl = strlen(val) + 1;
+		*w++ = str ? 's' : 'j';
+		memcpy(w, name, nl);
+		w += nl;
+		memcpy(w, val, vl);
+		w += vl;
+	}
+	ptrvec_free(&printed, free);
+	return p;
+}
+
+bool pairs_next(const struct pairs *p, size_t *off, struct pair *out)
+{
+	if (!p || *off >= p->size)
+		return false;
+	const char *s = p->text + *off;
+	out->json = *s == 'j';
+	out->name = s + 1;
+	out->value = out->name + strlen(out->name) + 1;
+	*off = (size_t)(out->value + strlen(out->value) + 1 - p->text);
+	return true;
+}
+
+static bool pairs_find(const struct pairs *p, const char *name, struct pair *out)
+{
+	size_t off = 0;
+	while (pairs_next(p, &off, out))
+		if (strcmp(out->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *pairs_get(const struct pairs *p, const char *name)
+{
+	struct pair x;
+	return pairs_find(p, name, &x) && !x.json ? x.value : NULL;
+}
+
+static cJSON *pair_value_json(const struct pair *x)
+{
+	if (!x->json)
+		return cJSON_CreateString(x->value);
+	cJSON *v = cJSON_Parse(x->value);
+	return v ? v : cJSON_CreateNull();
+}
+
+cJSON *pairs_to_json(const struct pairs *p)
+{
+	if (!p)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	size_t off = 0;
+	struct pair x;
+	while (pairs_next(p, &off, &x))
+		cJSON_AddItemToObject(o, x.name, pair_value_json(&x));
+	return o;
+}
+
+static bool pair_equals(const struct pair *x, const cJSON *v)
+{
+	if (!x->json)
+		return cJSON_IsString(v) && v->valuestring && strcmp(v->valuestring, x->value) == 0;
+	cJSON *mine = pair_value_json(x);
+	bool same = cJSON_Compare(mine, v, 1);
+	cJSON_Delete(mine);
+	return same;
+}
+
+bool pairs_same_json(const struct pairs *p, const cJSON *obj)
+{
+	if (!p || !obj)
+		return p ? p->n == 0 : !obj || cJSON_GetArraySize(obj) == 0;
+	if (!cJSON_IsObject(obj))
+		return false;
+	/* as cJSON_Compare does: each member of one is found by name (the
+	 * first of that name) in the other, with an equal value */
+	size_t off = 0;
+	struct pair x;
+	while (pairs_next(p, &off, &x)) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, x.name);
+		if (!v || !pair_equals(&x, v))
+			return false;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		if (!pairs_find(p, it->string ? it->string : "", &x) || !pair_equals(&x, it))
+			return false;
+	}
+	return true;
 }
 
 static void deploy_free(void *p)
@@ -459,9 +585,8 @@ static void apply_severity(struct state *st, const struct wr_event *ev)
 }
 
 /* alert.fired with its fields found in one pass over the data; labels and
- * annotations are moved out of the event when take is set (the caller frees
- * it next), else copied. */
-static void alert_fired(struct state *st, const struct wr_event *ev, bool take)
+ * annotations are packed into the state's own pairs. */
+static void apply_alert_fired(struct state *st, const struct wr_event *ev)
 {
 	const cJSON *f[8] = {0};
 	static const char *const names[8] = {"id",      "source",  "name",      "service",
@@ -506,26 +631,16 @@ static void alert_fired(struct state *st, const struct wr_event *ev, bool take)
 	str_set(&a->severity, v[4] ? v[4] : "?");
 	str_set(&a->summary, v[5] ? v[5] : "");
 	str_set(&a->url, v[6]);
-	cJSON_Delete(a->labels);
-	cJSON_Delete(a->annotations);
-	if (take) {
-		/* the first of each name, as a lookup would find */
-		a->labels = lab ? cJSON_DetachItemViaPointer(ev->data, lab) : NULL;
-		a->annotations = ann ? cJSON_DetachItemViaPointer(ev->data, ann) : NULL;
-	} else {
-		a->labels = lab ? cJSON_Duplicate(lab, 1) : NULL;
-		a->annotations = ann ? cJSON_Duplicate(ann, 1) : NULL;
-	}
+	free(a->labels);
+	free(a->annotations);
+	/* the first of each name, as a lookup would find */
+	a->labels = pairs_from_json(lab);
+	a->annotations = pairs_from_json(ann);
 	int64_t ms;
 	a->started = v[7] && time_parse_rfc3339(v[7], &ms) >= 0 ? ms : ev->ts;
 	a->resolved = 0;
 	if (a->status == ALERT_RESOLVED)
 		a->status = ALERT_FIRING;
-}
-
-static void apply_alert_fired(struct state *st, const struct wr_event *ev)
-{
-	alert_fired(st, ev, false);
 }
 
 static void apply_alert_resolved(struct state *st, const struct wr_event *ev)
@@ -838,19 +953,15 @@ static void (*const appliers[EV__COUNT])(struct state *, const struct wr_event *
 	[EV_CLIENT_LEFT] = apply_client_left,
 };
 
-static bool apply(struct state *st, struct wr_event *ev, bool take)
+bool state_apply(struct state *st, const struct wr_event *ev)
 {
 	if (!ev || (unsigned)ev->kind >= EV__COUNT || ev->seq <= st->last_seq)
 		return false;
 	st->last_seq = ev->seq;
 	if (!ev->data || !cJSON_IsObject(ev->data))
 		return false;
-	/* the comms line first: it reads the event before anything is taken */
 	char *text = state_describe_event(ev);
-	if (take && ev->kind == EV_ALERT_FIRED)
-		alert_fired(st, ev, true);
-	else
-		appliers[ev->kind](st, ev);
+	appliers[ev->kind](st, ev);
 	struct comms_entry *c = xmalloc(sizeof *c);
 	c->seq = ev->seq;
 	c->ts = ev->ts;
@@ -860,17 +971,6 @@ static bool apply(struct state *st, struct wr_event *ev, bool take)
 	ptrvec_push(&st->comms, c);
 	st->generation++;
 	return true;
-}
-
-bool state_apply(struct state *st, const struct wr_event *ev)
-{
-	/* nothing is taken, so the event is not changed */
-	return apply(st, (struct wr_event *)ev, false);
-}
-
-bool state_apply_take(struct state *st, struct wr_event *ev)
-{
-	return apply(st, ev, true);
 }
 
 /* ---- ephemeral --------------------------------------------------------- */
@@ -1063,9 +1163,9 @@ static cJSON *alert_json(const void *p)
 	add_str(o, "silence_id", a->silence_id);
 	add_str(o, "url", a->url);
 	if (a->labels)
-		cJSON_AddItemToObject(o, "labels", cJSON_Duplicate(a->labels, 1));
+		cJSON_AddItemToObject(o, "labels", pairs_to_json(a->labels));
 	if (a->annotations)
-		cJSON_AddItemToObject(o, "annotations", cJSON_Duplicate(a->annotations, 1));
+		cJSON_AddItemToObject(o, "annotations", pairs_to_json(a->annotations));
 	return o;
 }
 

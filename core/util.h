@@ -19,6 +19,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Replace *slot with a copy of s (frees the old value). */
 void str_set(char **slot, const char *s);
 bool str_eq(const char *a, const char *b); /* NULL-safe */
+/* Asks for the heap to grow in transparent huge pages (see util.c); true if
+ * the advice was taken. */
+bool heap_prefer_huge_pages(void);
 
 /* Growable byte/string buffer; always NUL-terminated. */
 struct sbuf {

@@ -283,25 +283,22 @@ static void alerts_details(const struct pane_ctx *ctx, const struct alert *a)
 	}
 	ptrvec_push(&lines, xasprintf("id:       %s  (source %s)", a->id ? a->id : "?",
 				      a->source ? a->source : "?"));
-	const cJSON *ann = a->annotations;
-	const cJSON *rb = ann ? cJSON_GetObjectItemCaseSensitive(ann, "runbook_url") : NULL;
-	if (!cJSON_IsString(rb) && ann)
-		rb = cJSON_GetObjectItemCaseSensitive(ann, "runbook");
-	ptrvec_push(&lines, xasprintf("runbook:  %s", cJSON_IsString(rb) ? rb->valuestring : "(none)"));
+	const char *rb = pairs_get(a->annotations, "runbook_url");
+	if (!rb)
+		rb = pairs_get(a->annotations, "runbook");
+	ptrvec_push(&lines, xasprintf("runbook:  %s", rb ? rb : "(none)"));
 	if (a->url)
 		ptrvec_push(&lines, xasprintf("source:   %s", a->url));
-	const cJSON *sets[2] = {a->labels, a->annotations};
+	const struct pairs *sets[2] = {a->labels, a->annotations};
 	const char *heads[2] = {"labels:", "annotations:"};
 	for (int k = 0; k < 2; k++) {
 		ptrvec_push(&lines, xstrdup(""));
 		ptrvec_push(&lines, xstrdup(heads[k]));
-		const cJSON *it;
+		size_t off = 0;
+		struct pair x;
 		int count = 0;
-		cJSON_ArrayForEach(it, sets[k]) {
-			char *val = cJSON_IsString(it) ? xstrdup(it->valuestring) : cJSON_PrintUnformatted(it);
-			ptrvec_push(&lines, xasprintf("  %s = %s", it->string ? it->string : "?",
-						      val ? val : ""));
-			free(val);
+		while (pairs_next(sets[k], &off, &x)) {
+			ptrvec_push(&lines, xasprintf("  %s = %s", *x.name ? x.name : "?", x.value));
 			count++;
 		}
 		if (!count)

@@ -697,6 +697,15 @@ static bool curses_start(struct console *c, char *err, size_t errlen)
 	c->input = newpad(1, 1);
 	keypad(c->input, TRUE);
 	nodelay(c->input, TRUE);
+	/* Input is read by the event loop before each draw, so curses need
+	 * not poll the terminal during an update. */
+	typeahead(-1);
+	/* ncurses (6.4) flushes its output after every cursor move until the
+	 * screen has been through one endwin/refresh cycle, which turns one
+	 * update into a dozen small writes. Going through the cycle once, before
+	 * anything is drawn, lets each update leave in one write. */
+	endwin();
+	doupdate();
 	theme_apply(c->theme);
 	return true;
 }

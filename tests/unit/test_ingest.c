@@ -347,8 +347,14 @@ static void test_part_take(void **ctx)
 		assert_string_equal(x->id, y->id);
 		assert_string_equal(x->summary, y->summary);
 		assert_int_equal(x->status, y->status);
-		assert_true(cJSON_Compare(x->labels, y->labels, 1));
-		assert_true(cJSON_Compare(x->annotations, y->annotations, 1));
+		cJSON *lx = pairs_to_json(x->labels), *ly = pairs_to_json(y->labels);
+		cJSON *ax = pairs_to_json(x->annotations), *ay = pairs_to_json(y->annotations);
+		assert_true(cJSON_Compare(lx, ly, 1));
+		assert_true(cJSON_Compare(ax, ay, 1));
+		cJSON_Delete(lx);
+		cJSON_Delete(ly);
+		cJSON_Delete(ax);
+		cJSON_Delete(ay);
 	}
 	assert_string_equal(state_find_alert(a.st, "id3")->summary, "changed");
 	assert_string_equal(state_find_alert(a.st, "id0")->summary, "changed");
