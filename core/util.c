@@ -448,8 +448,9 @@ char *shell_quote(const char *s)
  * of them for 10,000 alerts, costly on a virtual machine. Here the heap's top
  * is extended once, untouched, by HEAP_RESERVE bytes and asked to be backed
  * by 2 MiB transparent huge pages where the kernel allows it (mode "madvise"
- * or "always"), so the same growth costs far fewer faults. Memory is still
- * only resident once used; the heap is not trimmed back below the reserve;
+ * or "always"), so the same growth costs far fewer faults. Memory becomes
+ * resident as it is used, in 2 MiB steps; the heap is not trimmed back below
+ * the reserve;
  * big buffers are still mapped on their own. WARROOM_HUGEPAGES=0 in the
  * environment leaves the heap as it is. Under another allocator (sanitizers,
  * valgrind) the heap does not move and nothing changes but the allocator's
