@@ -63,70 +63,66 @@ bool alertfeed_pairs_clean(const cJSON *obj)
 	return true;
 }
 
-static const char *pair(const cJSON *obj, const char *key)
+/* A label or annotation worth showing: a non-empty string. */
+static const char *pair(const struct pairs *p, const char *name)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(it) && *it->valuestring ? it->valuestring : NULL;
+	const char *v = pairs_get(p, name);
+	return v && *v ? v : NULL;
 }
 
-/* An item's own fields have names that are string literals: the tree
- * points at them instead of holding a copy: one allocation fewer per field
- * of every alert. */
-static void add_str(cJSON *o, const char *literal_key, const char *s)
+/* s sanitised and capped as poll_text does (plain text as it is). */
+static char *text_copy(const char *s, size_t max)
 {
-	cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateString(s));
-}
-
-/* key: s, sanitised and capped as poll_text does (plain text as it is) */
-static void add_text(cJSON *o, const char *literal_key, const char *s, size_t max)
-{
-	if (alertfeed_plain(s, max)) {
-		add_str(o, literal_key, s);
-		return;
-	}
-	char *t = poll_text(s, max);
-	add_str(o, literal_key, t);
-	free(t);
+	return alertfeed_plain(s, max) ? xstrdup(s) : poll_text(s, max);
 }
 
 /* The item from clean labels and annotations, which it takes. */
-static struct alertfeed_item *item_build(const char *id, const char *source, cJSON *lab,
-					 cJSON *ann, const char *starts_at, const char *url)
+static struct alertfeed_item *item_build(const char *id, const char *source, struct pairs *lab,
+					 struct pairs *ann, const char *starts_at, const char *url)
 {
 	struct alertfeed_item *it = xcalloc(1, sizeof *it);
-	cJSON *o = cJSON_CreateObject();
-	add_text(o, "id", id, ALERTFEED_NAME_MAX);
-	add_str(o, "source", source);
+	struct alert_fields *f = xcalloc(1, sizeof *f);
+	f->id = text_copy(id, ALERTFEED_NAME_MAX);
+	f->source = xstrdup(source);
 	const char *name = pair(lab, "alertname");
-	add_str(o, "name", name ? name : "(unnamed)");
+	f->name = xstrdup(name ? name : "(unnamed)");
 	const char *service = pair(lab, "service");
-	add_str(o, "service", service ? service : "-");
+	f->service = xstrdup(service ? service : "-");
 	const char *sev = pair(lab, "severity");
-	add_str(o, "severity", sev ? sev : "none");
+	f->severity = xstrdup(sev ? sev : "none");
 	const char *summary = pair(ann, "summary");
 	if (!summary)
 		summary = pair(ann, "description");
-	add_text(o, "summary", summary ? summary : "", ALERTFEED_SUMMARY_MAX);
+	f->summary = text_copy(summary ? summary : "", ALERTFEED_SUMMARY_MAX);
 	int64_t ms;
 	if (starts_at && time_parse_rfc3339(starts_at, &ms) >= 0) {
 		char ts[40];
 		time_format_rfc3339(ms, ts, sizeof ts);
-		add_str(o, "starts_at", ts);
+		f->starts_at = xstrdup(ts);
 	}
-	cJSON_AddItemToObjectCS(o, "labels", lab);
-	cJSON_AddItemToObjectCS(o, "annotations", ann);
+	/* always a set, if an empty one: the line says "labels":{} */
+	f->labels = lab ? lab : pairs_pack(0, NULL, NULL, NULL, NULL);
+	f->annotations = ann ? ann : pairs_pack(0, NULL, NULL, NULL, NULL);
 	if (url && *url)
-		add_text(o, "url", url, ALERTFEED_VALUE_MAX);
-	it->fired = o;
+		f->url = text_copy(url, ALERTFEED_VALUE_MAX);
+	it->fired = f;
 	return it;
+}
+
+/* A clean object packed, and the object gone. */
+static struct pairs *pack(cJSON *clean)
+{
+	struct pairs *p = pairs_from_json(clean);
+	cJSON_Delete(clean);
+	return p;
 }
 
 struct alertfeed_item *alertfeed_item_new(const char *id, const char *source,
 					  const cJSON *labels, const cJSON *annotations,
 					  const char *starts_at, const char *url)
 {
-	return item_build(id, source, clean_pairs(labels), clean_pairs(annotations), starts_at,
-			  url);
+	return item_build(id, source, pack(clean_pairs(labels)), pack(clean_pairs(annotations)),
+			  starts_at, url);
 }
 
 /* Clean already: the object itself; else a cleaned copy, and it goes. */
@@ -143,7 +139,20 @@ struct alertfeed_item *alertfeed_item_take(const char *id, const char *source, c
 					   cJSON *annotations, const char *starts_at,
 					   const char *url)
 {
-	return item_build(id, source, take_pairs(labels), take_pairs(annotations), starts_at, url);
+	return item_build(id, source, pack(take_pairs(labels)), pack(take_pairs(annotations)),
+			  starts_at, url);
+}
+
+struct alertfeed_item *alertfeed_item_packed(const char *id, const char *source,
+					     struct pairs *labels, struct pairs *annotations,
+					     const char *starts_at, const char *url)
+{
+	return item_build(id, source, labels, annotations, starts_at, url);
+}
+
+cJSON *alertfeed_item_json(const struct alertfeed_item *it)
+{
+	return alert_fields_to_json(it->fired);
 }
 
 void alertfeed_item_free(void *p)
@@ -151,30 +160,22 @@ void alertfeed_item_free(void *p)
 	struct alertfeed_item *it = p;
 	if (!it)
 		return;
-	cJSON_Delete(it->fired);
+	alert_fields_free(it->fired);
 	free(it->silence_id);
 	free(it);
 }
 
-static const char *fstr(const cJSON *o, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
 /* Whether the state's copy differs from what the source says now. */
-static bool alert_changed(const struct alert *a, const cJSON *f)
+static bool alert_changed(const struct alert *a, const struct alert_fields *f)
 {
-	if (!str_eq(a->name, fstr(f, "name")) || !str_eq(a->service, fstr(f, "service")) ||
-	    !str_eq(a->severity, fstr(f, "severity")) || !str_eq(a->summary, fstr(f, "summary")) ||
-	    !str_eq(a->url, fstr(f, "url")))
+	if (!str_eq(a->name, f->name) || !str_eq(a->service, f->service) ||
+	    !str_eq(a->severity, f->severity) || !str_eq(a->summary, f->summary) ||
+	    !str_eq(a->url, f->url))
 		return true;
 	int64_t ms;
-	const char *st = fstr(f, "starts_at");
-	if (st && time_parse_rfc3339(st, &ms) >= 0 && ms != a->started)
+	if (f->starts_at && time_parse_rfc3339(f->starts_at, &ms) >= 0 && ms != a->started)
 		return true;
-	return !pairs_same_json(a->labels, cJSON_GetObjectItemCaseSensitive(f, "labels")) ||
-	       !pairs_same_json(a->annotations, cJSON_GetObjectItemCaseSensitive(f, "annotations"));
+	return !pairs_same(a->labels, f->labels) || !pairs_same(a->annotations, f->annotations);
 }
 
 static void emit(const struct backend_host *host, enum event_kind kind, const char *by,
@@ -256,7 +257,7 @@ static void pass_part(struct alertfeed_pass *p, const struct ptrvec *items, bool
 	char id[ALERTFEED_NAME_MAX + 1];
 	for (size_t i = 0; i < items->n; i++) {
 		struct alertfeed_item *it = items->v[i];
-		const char *fid = fstr(it->fired, "id");
+		const char *fid = it->fired ? it->fired->id : NULL;
 		/* an id given twice counts once (the first), or two differing
 		 * copies would re-fire on every poll */
 		if (!fid || !*fid || strlen(fid) > ALERTFEED_NAME_MAX || !pass_see(p, fid))
@@ -271,12 +272,12 @@ static void pass_part(struct alertfeed_pass *p, const struct ptrvec *items, bool
 			continue;
 		if (!a || a->status == ALERT_RESOLVED || !str_eq(a->source, source) ||
 		    alert_changed(a, it->fired)) {
-			cJSON *f = it->fired;
+			struct alert_fields *f = it->fired;
 			if (take)
 				it->fired = NULL;
 			else
-				f = cJSON_Duplicate(f, 1);
-			emit(host, EV_ALERT_FIRED, by, f);
+				f = alert_fields_dup(f);
+			host->emit(host->arg, wr_event_new_alert(by, f));
 			a = state_find_alert(host->state(host->arg), id);
 		}
 		if (!a)

@@ -19,8 +19,10 @@
 #define ALERTFEED_SUMMARY_MAX 512
 #define ALERTFEED_MAX_PAIRS 64
 
+struct pairs;
+
 struct alertfeed_item {
-	cJSON *fired;          /* alert.fired fields (id, source, name, ...); owned */
+	struct alert_fields *fired; /* what alert.fired would say; owned */
 	bool silenced;
 	char *silence_id;      /* first silence, when silenced */
 	int64_t silenced_until; /* ms, 0 when unknown */
@@ -32,6 +34,14 @@ struct alertfeed_item *alertfeed_item_new(const char *id, const char *source,
 					  const cJSON *labels, const cJSON *annotations,
 					  const char *starts_at, const char *url);
 void alertfeed_item_free(void *item);
+/* The same from labels and annotations packed already (taken), which must
+ * be what cleaning would leave (alertfeed_pairs_clean); either may be NULL
+ * for none. For readers that check that as they read. */
+struct alertfeed_item *alertfeed_item_packed(const char *id, const char *source,
+					     struct pairs *labels, struct pairs *annotations,
+					     const char *starts_at, const char *url);
+/* The item's alert.fired fields as a tree (caller frees). */
+cJSON *alertfeed_item_json(const struct alertfeed_item *it);
 /* The same, taking labels and annotations (detached, either may be NULL):
  * used as they are when clean already (the usual case: no copy), else
  * replaced by cleaned copies. */
@@ -58,8 +68,8 @@ struct alertfeed_pass;
 struct alertfeed_pass *alertfeed_begin(const struct backend_host *host, const char *source,
 				       const char *by);
 void alertfeed_part(struct alertfeed_pass *p, const struct ptrvec *items);
-/* The same, handing each alert.fired it journals its item's fired object
- * rather than a copy (it->fired is NULL after), for items freed next. */
+/* The same, handing each alert.fired it journals its item's fields rather
+ * than a copy (it->fired is NULL after), for items freed next. */
 void alertfeed_part_take(struct alertfeed_pass *p, const struct ptrvec *items);
 void alertfeed_end(struct alertfeed_pass *p);
 void alertfeed_abort(struct alertfeed_pass *p);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "core/util.h"
 
 static const struct {
@@ -41,6 +42,94 @@ struct wr_event *wr_event_new(enum event_kind kind, const char *by, cJSON *data)
 	return ev;
 }
 
+/* ---- alert.fired held as fields ------------------------------------------ */
+
+void alert_fields_free(struct alert_fields *f)
+{
+	if (!f)
+		return;
+	free(f->id);
+	free(f->source);
+	free(f->name);
+	free(f->service);
+	free(f->severity);
+	free(f->summary);
+	free(f->starts_at);
+	free(f->url);
+	free(f->labels);
+	free(f->annotations);
+	free(f);
+}
+
+struct alert_fields *alert_fields_dup(const struct alert_fields *f)
+{
+	struct alert_fields *d = xcalloc(1, sizeof *d);
+	d->id = xstrdup(f->id);
+	d->source = xstrdup(f->source);
+	d->name = xstrdup(f->name);
+	d->service = xstrdup(f->service);
+	d->severity = xstrdup(f->severity);
+	d->summary = xstrdup(f->summary);
+	d->starts_at = xstrdup(f->starts_at);
+	d->url = xstrdup(f->url);
+	d->labels = pairs_dup(f->labels);
+	d->annotations = pairs_dup(f->annotations);
+	return d;
+}
+
+/* The string fields in the order a line gives them (labels and annotations
+ * come between starts_at and url, as the sources have always made them). */
+#define ALERT_STRINGS(X) \
+	X(id) X(source) X(name) X(service) X(severity) X(summary) X(starts_at)
+
+static const char *alert_field(const struct alert_fields *f, const char *name)
+{
+#define X(field) \
+	if (strcmp(name, #field) == 0) \
+		return f->field;
+	ALERT_STRINGS(X)
+	X(url)
+#undef X
+	return NULL;
+}
+
+cJSON *alert_fields_to_json(const struct alert_fields *f)
+{
+	cJSON *o = cJSON_CreateObject();
+#define X(field) \
+	if (f->field) \
+		cJSON_AddStringToObject(o, #field, f->field);
+	ALERT_STRINGS(X)
+#undef X
+	if (f->labels)
+		cJSON_AddItemToObject(o, "labels", pairs_to_json(f->labels));
+	if (f->annotations)
+		cJSON_AddItemToObject(o, "annotations", pairs_to_json(f->annotations));
+	if (f->url)
+		cJSON_AddStringToObject(o, "url", f->url);
+	return o;
+}
+
+struct wr_event *wr_event_new_alert(const char *by, struct alert_fields *f)
+{
+	struct wr_event *ev = xcalloc(1, sizeof *ev);
+	ev->kind = EV_ALERT_FIRED;
+	ev->by = xstrdup(by ? by : "system");
+	ev->alert = f;
+	ev->ts = time_now_ms();
+	return ev;
+}
+
+const cJSON *wr_event_data(struct wr_event *ev)
+{
+	if (!ev->data) {
+		ev->data = ev->alert ? alert_fields_to_json(ev->alert) : cJSON_CreateObject();
+		alert_fields_free(ev->alert);
+		ev->alert = NULL;
+	}
+	return ev->data;
+}
+
 struct wr_event *wr_event_dup(const struct wr_event *ev)
 {
 	struct wr_event *d = xcalloc(1, sizeof *d);
@@ -48,7 +137,10 @@ struct wr_event *wr_event_dup(const struct wr_event *ev)
 	d->ts = ev->ts;
 	d->kind = ev->kind;
 	d->by = xstrdup(ev->by);
-	d->data = cJSON_Duplicate(ev->data, 1);
+	if (ev->alert)
+		d->alert = alert_fields_dup(ev->alert);
+	else
+		d->data = cJSON_Duplicate(ev->data, 1);
 	return d;
 }
 
@@ -58,11 +150,16 @@ void wr_event_free(struct wr_event *ev)
 		return;
 	free(ev->by);
 	cJSON_Delete(ev->data);
+	alert_fields_free(ev->alert);
 	free(ev);
 }
 
 const char *event_str(const struct wr_event *ev, const char *field, const char *def)
 {
+	if (ev->alert) {
+		const char *v = alert_field(ev->alert, field);
+		return v ? v : def;
+	}
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ev->data, field);
 	return cJSON_IsString(it) && it->valuestring ? it->valuestring : def;
 }
@@ -167,6 +264,27 @@ bool event_validate(enum event_kind kind, const cJSON *data, char *err, size_t e
 	return true;
 }
 
+bool wr_event_validate(const struct wr_event *ev, char *err, size_t errlen)
+{
+	if (!ev->alert)
+		return event_validate(ev->kind, ev->data, err, errlen);
+	const struct alert_fields *f = ev->alert;
+	if (ev->kind != EV_ALERT_FIRED || ev->data) {
+		snprintf(err, errlen, "%s: alert fields on another kind", event_kind_name(ev->kind));
+		return false;
+	}
+	/* the spec's required strings; the rest are optional and typed by
+	 * construction */
+	const char *missing = !f->id ? "id" : !f->source ? "source" : !f->name ? "name"
+			      : !f->service ? "service" : !f->severity ? "severity"
+			      : !f->summary ? "summary" : NULL;
+	if (missing) {
+		snprintf(err, errlen, "alert.fired: missing field \"%s\"", missing);
+		return false;
+	}
+	return true;
+}
+
 cJSON *event_to_json(const struct wr_event *ev)
 {
 	char ts[40];
@@ -176,13 +294,16 @@ cJSON *event_to_json(const struct wr_event *ev)
 	cJSON_AddStringToObject(o, "ts", ts);
 	cJSON_AddStringToObject(o, "kind", event_kind_name(ev->kind));
 	cJSON_AddStringToObject(o, "by", ev->by ? ev->by : "system");
-	if (ev->data)
-		for (const cJSON *it = ev->data->child; it; it = it->next) {
+	cJSON *fields = ev->alert ? alert_fields_to_json(ev->alert) : NULL;
+	const cJSON *data = fields ? fields : ev->data;
+	if (data)
+		for (const cJSON *it = data->child; it; it = it->next) {
 			if (!it->string || !strcmp(it->string, "seq") || !strcmp(it->string, "ts") ||
 			    !strcmp(it->string, "kind") || !strcmp(it->string, "by"))
 				continue;
 			cJSON_AddItemToObject(o, it->string, cJSON_Duplicate(it, 1));
 		}
+	cJSON_Delete(fields);
 	return o;
 }
 
@@ -324,6 +445,59 @@ static bool envelope_key(const char *k)
 	}
 }
 
+static void jw_key(struct sbuf *w, const char *k)
+{
+	sbuf_addc(w, ',');
+	jw_str(w, k);
+	sbuf_addc(w, ':');
+}
+
+/* labels or annotations: the object they were packed from */
+static void jw_pairs(struct sbuf *w, const struct pairs *p)
+{
+	struct pair x;
+	size_t off = 0;
+	bool first = true;
+	sbuf_addc(w, '{');
+	while (pairs_next(p, &off, &x)) {
+		if (!first)
+			sbuf_addc(w, ',');
+		first = false;
+		jw_str(w, x.name);
+		sbuf_addc(w, ':');
+		/* a value that was not a string is kept as cJSON printed it */
+		if (x.json)
+			sbuf_adds(w, x.value);
+		else
+			jw_str(w, x.value);
+	}
+	sbuf_addc(w, '}');
+}
+
+/* the fields of an alert.fired held as fields, in alert_fields_to_json's order */
+static void jw_alert(struct sbuf *w, const struct alert_fields *f)
+{
+#define X(field) \
+	if (f->field) { \
+		jw_key(w, #field); \
+		jw_str(w, f->field); \
+	}
+	ALERT_STRINGS(X)
+#undef X
+	if (f->labels) {
+		jw_key(w, "labels");
+		jw_pairs(w, f->labels);
+	}
+	if (f->annotations) {
+		jw_key(w, "annotations");
+		jw_pairs(w, f->annotations);
+	}
+	if (f->url) {
+		jw_key(w, "url");
+		jw_str(w, f->url);
+	}
+}
+
 void event_encode_to(struct sbuf *w, const struct wr_event *ev)
 {
 	size_t start = w->len;
@@ -341,7 +515,9 @@ void event_encode_to(struct sbuf *w, const struct wr_event *ev)
 	jw_str(w, event_kind_name(ev->kind));
 	sbuf_add(w, ",\"by\":", 6);
 	jw_str(w, ev->by ? ev->by : "system");
-	if (ev->data)
+	if (ev->alert)
+		jw_alert(w, ev->alert);
+	else if (ev->data)
 		for (const cJSON *it = ev->data->child; it; it = it->next) {
 			if (!it->string || envelope_key(it->string))
 				continue;

@@ -53,12 +53,30 @@ enum event_kind {
 	EV__COUNT
 };
 
+struct pairs;
+
+/* An alert.fired made by an alert source, carried as its fields instead of
+ * a tree: a poll of thousands of alerts is journaled and folded without
+ * building and freeing some forty objects per alert. The strings are
+ * owned; starts_at, url, labels and annotations may be NULL (absent). */
+struct alert_fields {
+	char *id, *source, *name, *service, *severity, *summary;
+	char *starts_at, *url;
+	struct pairs *labels, *annotations;
+};
+void alert_fields_free(struct alert_fields *f);
+struct alert_fields *alert_fields_dup(const struct alert_fields *f);
+/* The alert.fired fields as the tree a decoded line would have. */
+cJSON *alert_fields_to_json(const struct alert_fields *f);
+
 struct wr_event {
 	uint64_t seq;          /* assigned by the journal; strictly increasing */
 	int64_t ts;            /* ms since epoch, UTC */
 	enum event_kind kind;
 	char *by;              /* user name, or "system", "alertmanager", ... */
-	cJSON *data;           /* object with the kind's fields; owned */
+	cJSON *data;           /* object with the kind's fields; owned; NULL
+				* only while `alert` holds them */
+	struct alert_fields *alert; /* alert.fired as fields, or NULL; owned */
 };
 
 const char *event_kind_name(enum event_kind k);
@@ -68,6 +86,11 @@ int event_kind_from_name(const char *name);
 /* New event owning `data` (an object, or NULL for an empty one). seq 0 until
  * journaled; ts = now. */
 struct wr_event *wr_event_new(enum event_kind kind, const char *by, cJSON *data);
+/* An alert.fired owning f, its data held as fields (see alert_fields). */
+struct wr_event *wr_event_new_alert(const char *by, struct alert_fields *f);
+/* ev->data, made from the fields first for an event that holds them: for
+ * code that reads the tree of any event. */
+const cJSON *wr_event_data(struct wr_event *ev);
 struct wr_event *wr_event_dup(const struct wr_event *ev);
 void wr_event_free(struct wr_event *ev);
 
@@ -78,6 +101,8 @@ bool event_bool(const struct wr_event *ev, const char *field, bool def);
 
 /* Checks the kind's schema; on failure writes a reason to err. */
 bool event_validate(enum event_kind kind, const cJSON *data, char *err, size_t errlen);
+/* The same for an event, whichever way it holds its data. */
+bool wr_event_validate(const struct wr_event *ev, char *err, size_t errlen);
 
 /* One JSON object, no trailing newline; caller frees. */
 char *event_encode(const struct wr_event *ev);

@@ -352,7 +352,7 @@ static void srv_ephemeral_dirty(struct server *srv);
 static bool srv_append(struct server *srv, struct wr_event *ev, char *err, size_t errlen)
 {
 	char e[256];
-	if (!event_validate(ev->kind, ev->data, e, sizeof e)) {
+	if (!wr_event_validate(ev, e, sizeof e)) {
 		srv_log(srv, "refusing an invalid event from %s: %s", ev->by ? ev->by : "?", e);
 		snprintf(err, errlen, "invalid event: %s", e);
 		wr_event_free(ev);

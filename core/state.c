@@ -57,8 +57,10 @@ int incident_state_from_name(const char *name)
 static void alert_free(void *p)
 {
 	struct alert *a = p;
-	free(a->id); free(a->source); free(a->name); free(a->service); free(a->severity);
-	free(a->summary); free(a->url); free(a->silence_id);
+	/* id lives in the alert's own allocation, and name, service, severity,
+	 * summary and url in the one block that source starts (alert_set) */
+	free(a->source);
+	free(a->silence_id);
 	free(a->labels);
 	free(a->annotations);
 	free(a);
@@ -188,6 +190,54 @@ bool pairs_same_json(const struct pairs *p, const cJSON *obj)
 			return false;
 	}
 	return true;
+}
+
+bool pairs_same(const struct pairs *a, const struct pairs *b)
+{
+	if (!a || !b)
+		return (a ? a->n : 0) == 0 && (b ? b->n : 0) == 0;
+	/* both ways, as pairs_same_json */
+	for (int pass = 0; pass < 2; pass++) {
+		const struct pairs *p = pass ? b : a, *q = pass ? a : b;
+		size_t off = 0;
+		struct pair x, y;
+		while (pairs_next(p, &off, &x))
+			if (!pairs_find(q, x.name, &y) || x.json != y.json ||
+			    strcmp(x.value, y.value) != 0)
+				return false;
+	}
+	return true;
+}
+
+struct pairs *pairs_pack(size_t n, const char *const *name, const size_t *name_len,
+			 const char *const *value, const size_t *value_len)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++)
+		size += 1 + name_len[i] + 1 + value_len[i] + 1;
+	struct pairs *p = xmalloc(sizeof *p + size);
+	p->n = (uint32_t)n;
+	p->size = (uint32_t)size;
+	char *w = p->text;
+	for (size_t i = 0; i < n; i++) {
+		*w++ = 's';
+		memcpy(w, name[i], name_len[i]);
+		w += name_len[i];
+		*w++ = '\0';
+		memcpy(w, value[i], value_len[i]);
+		w += value_len[i];
+		*w++ = '\0';
+	}
+	return p;
+}
+
+struct pairs *pairs_dup(const struct pairs *p)
+{
+	if (!p)
+		return NULL;
+	struct pairs *d = xmalloc(sizeof *p + p->size);
+	memcpy(d, p, sizeof *p + p->size);
+	return d;
 }
 
 static void deploy_free(void *p)
@@ -584,10 +634,58 @@ static void apply_severity(struct state *st, const struct wr_event *ev)
 	str_set(&st->severity, event_str(ev, "severity", st->severity));
 }
 
-/* alert.fired with its fields found in one pass over the data; labels and
- * annotations are packed into the state's own pairs. */
+/* The alert named v[0] set to an alert.fired's fields (v: id, source, name,
+ * service, severity, summary, url, starts_at; lab and ann taken). */
+static void alert_set(struct state *st, const struct wr_event *ev, const char *const v[8],
+		      struct pairs *lab, struct pairs *ann)
+{
+	struct alert *a = state_find_alert(st, v[0]);
+	if (!a) {
+		/* the id, which never changes, in the alert's own allocation */
+		size_t n = strlen(v[0]) + 1;
+		a = xcalloc(1, sizeof *a + n);
+		a->id = memcpy((char *)(a + 1), v[0], n);
+		alert_index_add(st, a);
+		ptrvec_push(&st->alerts, a);
+	}
+	/* the six strings, which change together, in one block: a state of
+	 * 10,000 alerts makes 50,000 fewer allocations, ~1.5 MB less */
+	const char *s[6] = {v[1] ? v[1] : "?", v[2] ? v[2] : "?", v[3] ? v[3] : "?",
+			    v[4] ? v[4] : "?", v[5] ? v[5] : "", v[6]};
+	size_t len[6], total = 0;
+	for (int i = 0; i < 6; i++)
+		total += len[i] = s[i] ? strlen(s[i]) + 1 : 0;
+	char *block = xmalloc(total), *w = block;
+	char **field[6] = {&a->source, &a->name, &a->service, &a->severity, &a->summary, &a->url};
+	free(a->source);
+	for (int i = 0; i < 6; i++) {
+		*field[i] = s[i] ? memcpy(w, s[i], len[i]) : NULL;
+		w += len[i];
+	}
+	free(a->labels);
+	free(a->annotations);
+	a->labels = lab;
+	a->annotations = ann;
+	int64_t ms;
+	a->started = v[7] && time_parse_rfc3339(v[7], &ms) >= 0 ? ms : ev->ts;
+	a->resolved = 0;
+	if (a->status == ALERT_RESOLVED)
+		a->status = ALERT_FIRING;
+}
+
 static void apply_alert_fired(struct state *st, const struct wr_event *ev)
 {
+	const struct alert_fields *af = ev->alert;
+	if (af) {
+		/* held as fields by the server's own sources: no tree to read */
+		const char *const v[8] = {af->id,       af->source,  af->name, af->service,
+					  af->severity, af->summary, af->url,  af->starts_at};
+		if (v[0])
+			alert_set(st, ev, v, pairs_dup(af->labels), pairs_dup(af->annotations));
+		return;
+	}
+	/* from a tree: its fields found in one pass; labels and annotations
+	 * packed into the state's own pairs */
 	const cJSON *f[8] = {0};
 	static const char *const names[8] = {"id",      "source",  "name",      "service",
 					     "severity", "summary", "url",       "starts_at"};
@@ -616,31 +714,9 @@ static void apply_alert_fired(struct state *st, const struct wr_event *ev)
 	const char *v[8];
 	for (int i = 0; i < 8; i++)
 		v[i] = cJSON_IsString(f[i]) && f[i]->valuestring ? f[i]->valuestring : NULL;
-	if (!v[0])
-		return;
-	struct alert *a = state_find_alert(st, v[0]);
-	if (!a) {
-		a = xcalloc(1, sizeof *a);
-		a->id = xstrdup(v[0]);
-		alert_index_add(st, a);
-		ptrvec_push(&st->alerts, a);
-	}
-	str_set(&a->source, v[1] ? v[1] : "?");
-	str_set(&a->name, v[2] ? v[2] : "?");
-	str_set(&a->service, v[3] ? v[3] : "?");
-	str_set(&a->severity, v[4] ? v[4] : "?");
-	str_set(&a->summary, v[5] ? v[5] : "");
-	str_set(&a->url, v[6]);
-	free(a->labels);
-	free(a->annotations);
 	/* the first of each name, as a lookup would find */
-	a->labels = pairs_from_json(lab);
-	a->annotations = pairs_from_json(ann);
-	int64_t ms;
-	a->started = v[7] && time_parse_rfc3339(v[7], &ms) >= 0 ? ms : ev->ts;
-	a->resolved = 0;
-	if (a->status == ALERT_RESOLVED)
-		a->status = ALERT_FIRING;
+	if (v[0])
+		alert_set(st, ev, v, pairs_from_json(lab), pairs_from_json(ann));
 }
 
 static void apply_alert_resolved(struct state *st, const struct wr_event *ev)
@@ -958,7 +1034,7 @@ bool state_apply(struct state *st, const struct wr_event *ev)
 	if (!ev || (unsigned)ev->kind >= EV__COUNT || ev->seq <= st->last_seq)
 		return false;
 	st->last_seq = ev->seq;
-	if (!ev->data || !cJSON_IsObject(ev->data))
+	if (!ev->alert && (!ev->data || !cJSON_IsObject(ev->data)))
 		return false;
 	char *text = state_describe_event(ev);
 	appliers[ev->kind](st, ev);

@@ -72,6 +72,14 @@ const char *pairs_get(const struct pairs *p, const char *name);
 /* cJSON_Compare's answer for the object p was made from and obj; a missing
  * set and an empty one are the same. */
 bool pairs_same_json(const struct pairs *p, const cJSON *obj);
+/* The same for two packed sets. */
+bool pairs_same(const struct pairs *a, const struct pairs *b);
+/* n members with string values, from names and values of the given lengths
+ * (no NUL needed after each; none inside): for readers that have the text
+ * of a clean object at hand. */
+struct pairs *pairs_pack(size_t n, const char *const *name, const size_t *name_len,
+			 const char *const *value, const size_t *value_len);
+struct pairs *pairs_dup(const struct pairs *p); /* NULL for NULL */
 
 struct alert {
 	char *id;            /* fingerprint (alertmanager) or source-made key */

@@ -21,7 +21,7 @@ static void fold_emit(void *arg, struct wr_event *ev)
 {
 	struct fold *f = arg;
 	char err[256];
-	if (!event_validate(ev->kind, ev->data, err, sizeof err))
+	if (!wr_event_validate(ev, err, sizeof err))
 		abort();
 	ev->seq = ++f->seq;
 	state_apply(f->st, ev);
@@ -64,7 +64,10 @@ static bool same_items(const struct ptrvec *a, const struct ptrvec *b)
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct alertfeed_item *x = a->v[i], *y = b->v[i];
-		char *px = cJSON_PrintUnformatted(x->fired), *py = cJSON_PrintUnformatted(y->fired);
+		cJSON *jx = alertfeed_item_json(x), *jy = alertfeed_item_json(y);
+		char *px = cJSON_PrintUnformatted(jx), *py = cJSON_PrintUnformatted(jy);
+		cJSON_Delete(jx);
+		cJSON_Delete(jy);
 		bool same = strcmp(px, py) == 0 && x->silenced == y->silenced &&
 			    x->silenced_until == y->silenced_until &&
 			    (x->silence_id ? y->silence_id && !strcmp(x->silence_id, y->silence_id)

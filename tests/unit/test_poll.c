@@ -116,7 +116,7 @@ static void fake_emit(void *arg, struct wr_event *ev)
 {
 	struct fake *f = arg;
 	char err[200];
-	assert_true(event_validate(ev->kind, ev->data, err, sizeof err));
+	assert_true(wr_event_validate(ev, err, sizeof err));
 	ev->seq = ++f->seq;
 	state_apply(f->st, ev);
 	f->count[ev->kind]++;
@@ -228,7 +228,7 @@ static void test_item_sanitises_external_text(void **ctx)
 	cJSON_AddStringToObject(ann, "summary", big);
 	struct alertfeed_item *it = alertfeed_item_new("id1", "am", labels, ann, "not a time",
 						       "http://x/\x1b[2J");
-	const cJSON *f = it->fired;
+	cJSON *f = alertfeed_item_json(it);
 	const char *name = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
 	assert_null(strchr(name, 0x1b));
 	assert_null(strchr(name, 0x07));
@@ -242,6 +242,7 @@ static void test_item_sanitises_external_text(void **ctx)
 	assert_null(cJSON_GetObjectItemCaseSensitive(l, "n"));
 	char err[200];
 	assert_true(event_validate(EV_ALERT_FIRED, f, err, sizeof err));
+	cJSON_Delete(f);
 	alertfeed_item_free(it);
 	cJSON_Delete(labels);
 	cJSON_Delete(ann);
