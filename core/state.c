@@ -754,10 +754,18 @@ static void apply_deploy(struct state *st, const struct wr_event *ev)
 	const char *service = event_str(ev, "service", NULL);
 	const char *version = event_str(ev, "version", NULL);
 	int64_t when = ev_time(ev, "time", ev->ts);
-	for (size_t i = 0; i < st->deploys.n; i++) {
-		struct deploy *d = st->deploys.v[i];
-		if (d->time == when && str_eq(d->service, service) && str_eq(d->version, version))
-			return; /* the same deploy reported twice */
+	/* the list is in time order and deploys mostly come in it: the place
+	 * is found from the end, and a deploy reported twice, having the same
+	 * time, sits just before it (no scan of the whole list per deploy) */
+	size_t pos = st->deploys.n;
+	while (pos > 0 && ((struct deploy *)st->deploys.v[pos - 1])->time > when)
+		pos--;
+	for (size_t i = pos; i > 0; i--) {
+		const struct deploy *o = st->deploys.v[i - 1];
+		if (o->time != when)
+			break;
+		if (str_eq(o->service, service) && str_eq(o->version, version))
+			return;
 	}
 	struct deploy *d = xcalloc(1, sizeof *d);
 	d->service = xstrdup(service);
@@ -768,9 +776,6 @@ static void apply_deploy(struct state *st, const struct wr_event *ev)
 	d->ref = xstrdup(event_str(ev, "ref", NULL));
 	d->time = when;
 	d->seq = ev->seq;
-	size_t pos = st->deploys.n;
-	while (pos > 0 && ((struct deploy *)st->deploys.v[pos - 1])->time > when)
-		pos--;
 	ptrvec_push(&st->deploys, d);
 	memmove(st->deploys.v + pos + 1, st->deploys.v + pos,
 		(st->deploys.n - 1 - pos) * sizeof *st->deploys.v);

@@ -89,6 +89,15 @@ static void test_deploys_sorted_and_deduped(void **state)
 	assert_non_null(d);
 	assert_string_equal(d->version, "2.3");
 	assert_null(state_last_deploy(st, "db", t));
+	/* deploys at one time: each kept once, whichever of them comes again */
+	apply(st, EV_DEPLOY_SEEN, "ci", "{\"service\":\"db\",\"version\":\"9\",\"time\":\"2026-11-23T17:30:00Z\"}");
+	apply(st, EV_DEPLOY_SEEN, "ci", "{\"service\":\"api\",\"version\":\"2.3.1\",\"time\":\"2026-11-23T17:30:00Z\"}");
+	apply(st, EV_DEPLOY_SEEN, "ci", "{\"service\":\"web\",\"version\":\"1.4\",\"time\":\"2026-11-23T17:30:00Z\"}");
+	apply(st, EV_DEPLOY_SEEN, "ci", "{\"service\":\"db\",\"version\":\"9\",\"time\":\"2026-11-23T17:30:00Z\"}");
+	assert_int_equal(st->deploys.n, 5);
+	const char *order2[] = {"2.3", "1.4", "9", "2.3.1", "2.4"};
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(((struct deploy *)st->deploys.v[i])->version, order2[i]);
 	state_free(st);
 }
 
