@@ -56,7 +56,7 @@ struct pane_class {
 	void *(*priv_new)(struct pane *p);
 	void (*priv_free)(void *priv);
 	/* Draws the whole window (row 0 is the title row: use pane_title). The
-	 * window was erased before the call. */
+	 * window was erased before the call, unless keeps_window. */
 	void (*draw)(struct pane *p, const struct pane_ctx *ctx);
 	unsigned (*key)(struct pane *p, const struct pane_ctx *ctx, int key);
 	/* After ev was folded into ctx->st (may be NULL). */
@@ -68,11 +68,16 @@ struct pane_class {
 	 * if the pane has no such item. May be NULL. */
 	bool (*select)(struct pane *p, const struct pane_ctx *ctx, const char *target);
 	const struct pane_help *help;  /* pane-specific keys for `?` */
+	/* draw() paints every cell itself and wants the window as it left it
+	 * (not erased), to write only what changed: see pane_rows. */
+	bool keeps_window;
 };
 
 struct pane {
 	const struct pane_class *cls;
 	WINDOW *win;        /* owned by the console; NULL while not shown */
+	unsigned win_gen;   /* bumped by the console when win is new or all of
+			     * it must be drawn again (theme, Ctrl-L) */
 	int y, x, h, w;     /* where win is on the screen */
 	bool visible;       /* false in one-pane layout for the others */
 	bool focused;
@@ -191,6 +196,31 @@ void pane_vline(WINDOW *win, const struct pane_ctx *ctx, int y, int x, int n, at
 /* Row 0: the class title (focus colour when focused), then `extra` dimmed
  * ("(4 firing)", "last 3h [+/-]"), then " /filter" when one is set. */
 void pane_title(struct pane *p, const struct pane_ctx *ctx, const char *extra);
+
+/* Rows kept as cells, for a pane whose draw() runs on every event (the
+ * comms log, keeps_window). A row is drawn once with the helpers above on a
+ * one-row scratch window and taken as cells; the pane keeps them, and
+ * pane_rows_put writes a window row only where it differs from what the row
+ * holds, so curses has a few cells to compare and send, not the pane. */
+struct pane_cells {
+	cchar_t *c;   /* w cells, the second column of a wide character included */
+	int w;
+};
+void pane_cells_free(struct pane_cells *c);
+struct pane_rows;
+struct pane_rows *pane_rows_new(void);
+void pane_rows_free(struct pane_rows *r);
+/* At the start of draw(). false when what p's window holds is unknown (a
+ * new window or size, a new theme, Ctrl-L): every row will be written, and
+ * cells kept from before must be drawn again. */
+bool pane_rows_begin(struct pane_rows *r, const struct pane *p);
+/* The scratch row, erased, as wide as the pane: draw one row at y 0. NULL
+ * when the pane has no window. */
+WINDOW *pane_rows_scratch(struct pane_rows *r);
+/* Takes the scratch row's cells (out->c is allocated as needed). */
+void pane_rows_take(struct pane_rows *r, struct pane_cells *out);
+/* Makes window row y show cells, writing only the cells that differ. */
+void pane_rows_put(struct pane_rows *r, int y, const struct pane_cells *cells);
 
 /* Glyphs with an ASCII form for non-UTF-8 terminals. */
 enum pane_glyph {

@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,15 @@ void console_request_quit(struct console *c)
 	quit_confirmed(c, true);
 }
 
+void console_repaint(struct console *c)
+{
+	clearok(curscr, TRUE);
+	/* panes that keep their window (pane_rows) draw all of it again too */
+	for (int i = 0; i < LAYOUT_PANES; i++)
+		c->panes[i].win_gen++;
+	console_dirty(c);
+}
+
 void console_set_theme(struct console *c, const char *name)
 {
 	char err[300];
@@ -284,8 +294,8 @@ void console_set_theme(struct console *c, const char *name)
 	theme_apply(t);
 	theme_free(c->theme);
 	c->theme = t;
-	/* Everything changes colour: make curses repaint every cell. */
-	clearok(curscr, TRUE);
+	/* Everything changes colour: repaint every cell. */
+	console_repaint(c);
 	console_message(c, false, "theme %s", t->name);
 }
 
@@ -464,11 +474,22 @@ static void windows_free(struct console *c)
 		}
 }
 
+/* The cursor is hidden (curs_set(0)), so no window asks curses to put it
+ * anywhere: an update then ends where its last cell went, without one more
+ * cursor move to work out and send. */
+static WINDOW *win_new(int h, int w, int y, int x)
+{
+	WINDOW *win = newwin(h, w, y, x);
+	if (win)
+		leaveok(win, TRUE);
+	return win;
+}
+
 static WINDOW *win_for(const struct layout_rect *r)
 {
 	if (r->h <= 0 || r->w <= 0)
 		return NULL;
-	return newwin(r->h, r->w, r->y, r->x);
+	return win_new(r->h, r->w, r->y, r->x);
 }
 
 static void layout_apply(struct console *c, bool banner)
@@ -485,6 +506,7 @@ static void layout_apply(struct console *c, bool banner)
 		struct pane *p = &c->panes[i];
 		const struct layout_rect *r = &c->lay.pane[i];
 		p->win = win_for(r);
+		p->win_gen++;
 		p->visible = p->win != NULL;
 		p->y = r->y, p->x = r->x, p->h = r->h, p->w = r->w;
 	}
@@ -510,7 +532,7 @@ static void overlay_place(struct console *c, struct console_overlay *o)
 	if (!o->win || o->h != h || o->w != w) {
 		if (o->win)
 			delwin(o->win);
-		o->win = newwin(h, w, (rows - h) / 2, (cols - w) / 2);
+		o->win = win_new(h, w, (rows - h) / 2, (cols - w) / 2);
 		o->h = h, o->w = w;
 	}
 }
@@ -536,7 +558,9 @@ static void console_draw(struct console *c)
 			struct pane *p = &c->panes[i];
 			if (!(partial & (1u << i)) || !p->win)
 				continue;
-			werase(p->win);
+			/* the screen still holds what a kept window drew last */
+			if (!p->cls->keeps_window)
+				werase(p->win);
 			p->cls->draw(p, &c->ctx);
 			wnoutrefresh(p->win);
 		}
@@ -566,7 +590,11 @@ static void console_draw(struct console *c)
 		struct pane *p = &c->panes[i];
 		if (!p->win)
 			continue;
-		werase(p->win);
+		/* stdscr was just staged over it: a kept window is staged whole */
+		if (p->cls->keeps_window)
+			touchwin(p->win);
+		else
+			werase(p->win);
 		p->cls->draw(p, &c->ctx);
 		wnoutrefresh(p->win);
 	}
@@ -622,14 +650,35 @@ static void console_key(struct console *c, int key)
 	console_dirty(c);
 }
 
+static void term_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *c = arg;
+	c->quit = true;
+	event_base_loopbreak(c->base);
+}
+
+/* The terminal hung up (its far end closed). */
+static bool terminal_gone(void)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 static void stdin_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct console *c = arg;
 	/* Read everything there is (a paste, an escape sequence) in one go. */
 	for (int n = 0; n < 4096 && !c->quit; n++) {
 		int ch = wgetch(c->input);
-		if (ch == ERR)
+		if (ch == ERR) {
+			/* Readable but not one key: a terminal that is gone reads
+			 * like this forever, and a console that does not lead its
+			 * session gets no SIGHUP for it (a mirror whose pty closed
+			 * under it). Leave as SIGHUP would, not spin. */
+			if (n == 0 && terminal_gone())
+				term_cb(-1, 0, c);
 			break;
+		}
 		console_key(c, ch);
 	}
 }
@@ -650,12 +699,6 @@ static void winch_cb(evutil_socket_t fd, short what, void *arg)
 	resize_now(arg);
 }
 
-static void term_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct console *c = arg;
-	c->quit = true;
-	event_base_loopbreak(c->base);
-}
 
 static void clock_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -693,6 +736,7 @@ static bool curses_start(struct console *c, char *err, size_t errlen)
 	nonl();
 	intrflush(stdscr, FALSE);
 	curs_set(0);
+	leaveok(stdscr, TRUE);
 	set_escdelay(25);
 	c->input = newpad(1, 1);
 	keypad(c->input, TRUE);

@@ -94,6 +94,9 @@ struct pane *console_pane(struct console *c, const char *name);
 /* Sends an intent; cb may be NULL. Returns the id or -1. */
 int console_intent(struct console *c, const char *name, cJSON *args, ui_reply_fn cb, void *arg);
 void console_request_quit(struct console *c);
+/* Ctrl-L, a new theme: curses repaints the terminal and every pane draws
+ * all of its window again. */
+void console_repaint(struct console *c);
 void console_set_theme(struct console *c, const char *name);
 void console_follow(struct console *c, const char *user);
 void console_open_overlay(struct console *c, const struct overlay_class *cls, void *ov);

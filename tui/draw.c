@@ -254,3 +254,132 @@ bool pane_filter_match(const struct pane *p, const char *const *fields, size_t n
 	free(words);
 	return all;
 }
+
+/* ---- rows kept as cells ---------------------------------------------------- */
+
+struct pane_rows {
+	WINDOW *win;        /* the pane window the rows below describe */
+	unsigned gen;       /* its pane->win_gen */
+	int h, w;
+	cchar_t *shown;     /* h rows of w cells: what each window row holds */
+	bool *known;        /* false: the row holds something else (rewrite all) */
+	WINDOW *scratch;    /* one row, w wide: rows are drawn here first */
+};
+
+struct pane_rows *pane_rows_new(void)
+{
+	return xcalloc(1, sizeof(struct pane_rows));
+}
+
+void pane_rows_free(struct pane_rows *r)
+{
+	if (!r)
+		return;
+	if (r->scratch)
+		delwin(r->scratch);
+	free(r->shown);
+	free(r->known);
+	free(r);
+}
+
+bool pane_rows_begin(struct pane_rows *r, const struct pane *p)
+{
+	if (r->win == p->win && r->gen == p->win_gen && r->h == p->h && r->w == p->w)
+		return true;
+	r->win = p->win;
+	r->gen = p->win_gen;
+	r->h = p->win && p->h > 0 && p->w > 0 ? p->h : 0;
+	r->w = r->h ? p->w : 0;
+	size_t n = (size_t)r->h * (size_t)r->w;
+	free(r->shown);
+	free(r->known);
+	r->shown = xcalloc(n ? n : 1, sizeof *r->shown);
+	r->known = xcalloc(r->h ? (size_t)r->h : 1, sizeof *r->known);
+	if (r->scratch)
+		delwin(r->scratch);
+	r->scratch = r->w ? newpad(1, r->w) : NULL;
+	return false;
+}
+
+WINDOW *pane_rows_scratch(struct pane_rows *r)
+{
+	if (r->scratch)
+		werase(r->scratch);
+	return r->scratch;
+}
+
+void pane_cells_free(struct pane_cells *c)
+{
+	free(c->c);
+	c->c = NULL;
+	c->w = 0;
+}
+
+/* Cells are compared as bytes: every cell is a whole copy of one curses
+ * made (pane_rows_take), so equal cells are equal bytes. */
+static bool cell_eq(const cchar_t *a, const cchar_t *b)
+{
+	return memcmp(a, b, sizeof *a) == 0;
+}
+
+/* Rows mostly differ in a few cells (a note scrolls the log by one row):
+ * equal runs are skipped a block at a time. */
+#define CELL_BLOCK 8
+
+static int diff_first(const cchar_t *a, const cchar_t *b, int n)
+{
+	int i = 0;
+	while (i + CELL_BLOCK <= n && !memcmp(a + i, b + i, CELL_BLOCK * sizeof *a))
+		i += CELL_BLOCK;
+	while (i < n && cell_eq(&a[i], &b[i]))
+		i++;
+	return i;
+}
+
+/* The last differing cell at or after `first`, which differs. */
+static int diff_last(const cchar_t *a, const cchar_t *b, int first, int n)
+{
+	int end = n;
+	while (end - CELL_BLOCK > first && !memcmp(a + end - CELL_BLOCK, b + end - CELL_BLOCK,
+						   CELL_BLOCK * sizeof *a))
+		end -= CELL_BLOCK;
+	int i = end - 1;
+	while (i > first && cell_eq(&a[i], &b[i]))
+		i--;
+	return i;
+}
+
+void pane_rows_take(struct pane_rows *r, struct pane_cells *out)
+{
+	if (out->w != r->w) {
+		free(out->c);
+		out->c = xcalloc(r->w ? (size_t)r->w : 1, sizeof *out->c);
+		out->w = r->w;
+	}
+	if (!r->scratch)
+		return;
+	/* whole cells as curses keeps them, the second column of a wide
+	 * character included, so that the columns line up */
+	for (int x = 0; x < r->w; x++)
+		mvwin_wch(r->scratch, 0, x, &out->c[x]);
+}
+
+void pane_rows_put(struct pane_rows *r, int y, const struct pane_cells *cells)
+{
+	if (!r->win || y < 0 || y >= r->h || cells->w != r->w || !r->w)
+		return;
+	cchar_t *shown = r->shown + (size_t)y * (size_t)r->w;
+	int first = 0, last = r->w - 1;
+	/* The span never starts or ends inside a wide character: the second
+	 * column's cell is curses' copy of the first's, so where the first
+	 * columns are equal the second ones are too. */
+	if (r->known[y]) {
+		first = diff_first(shown, cells->c, r->w);
+		if (first == r->w)
+			return;
+		last = diff_last(shown, cells->c, first, r->w);
+	}
+	mvwadd_wchnstr(r->win, y, first, cells->c + first, last - first + 1);
+	memcpy(shown + first, cells->c + first, (size_t)(last - first + 1) * sizeof *shown);
+	r->known[y] = true;
+}

@@ -232,7 +232,7 @@ static void k_point(struct console *c, int key)
 
 static void k_redraw(struct console *c, int key)
 {
-	clearok(curscr, TRUE);
+	console_repaint(c);
 }
 
 /* Keys the panes handle themselves, listed so help shows them (fn NULL). */

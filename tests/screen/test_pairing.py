@@ -8,10 +8,14 @@ the server and the journal stays byte for byte the same; a late joiner
 scrolls the comms log back to the first event; the session outlives the
 terminal that started it. Every console is the real binary in its own
 private tmux server."""
+import fcntl
 import os
 import re
+import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 import unittest
 
@@ -272,6 +276,40 @@ class PairingTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         other.wait_for("still going")
         os.kill(pid, 0)  # the server runs on
+
+    def test_console_quits_when_its_terminal_hangs_up_without_a_signal(self):
+        # A console that does not lead its session gets no SIGHUP when its
+        # pty's far end closes (a mirror whose sshd or tmux went away while
+        # it ran under another process): it must notice and leave, not spin.
+        s = pairing_session(self)
+        s.start_server()
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        p = subprocess.Popen([BIN, "attach", "--config", s.config], stdin=slave, stdout=slave,
+                             stderr=slave, env=console_env(), close_fds=True)
+        self.addCleanup(stop_process, p)
+        os.close(slave)
+        got = b""
+        end = time.time() + 10
+        while b"HighErrorRate" not in got and time.time() < end:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                got += os.read(master, 65536)
+        self.assertIn(b"HighErrorRate", got)
+        other = Tmux(self, s, 80, 24, name="other")
+        other.wait_for(here(s, 2))
+        os.close(master)
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with open("/proc/%d/stat" % p.pid) as f:
+                ticks = f.read().split(")")[-1].split()[11:13]
+            self.fail("the console still runs 5 s after its terminal hung up "
+                      "(CPU ticks user/system %s)" % "/".join(ticks))
+        other.wait_for("%s left" % s.user)
+        other.wait_for(here(s, 1))
+        s.server.poll()
+        self.assertIsNone(s.server.returncode, "the session must live on")
 
     def stop_pid(self, pid):
         try:
