@@ -29,6 +29,17 @@ bool alertmanager_alerts_parse(const char *source, const char *body, size_t len,
 extern bool alertmanager_direct;
 /* Alerts read that way so far (tests look at it). */
 extern unsigned long alertmanager_direct_reads;
+/* The same, handing the items to part() every few hundred alerts (they are
+ * freed by part), as the poller journals a large answer while reading it.
+ * From an answer of alertmanager_release_from bytes on, the memory of what
+ * part() has taken is given back as it goes (it reads as zeros after);
+ * tests lower it to reach that path with a small answer. */
+bool alertmanager_alerts_parse_parts(const char *source, const char *body, size_t len,
+				     int64_t now_ms, void (*part)(void *parg, struct ptrvec *items),
+				     void *parg, char *err, size_t errlen);
+extern size_t alertmanager_release_from;
+/* ... in steps of at least this many bytes (tests lower it too). */
+extern size_t alertmanager_release_step;
 
 /* Prometheus GET /api/v1/alerts -> items (firing alerts only). */
 bool prometheus_alerts_parse(const char *source, const char *body, size_t len,

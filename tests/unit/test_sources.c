@@ -143,6 +143,80 @@ static unsigned long both_ways(const char *body)
 	"\"labels\":{\"alertname\":\"HighErrorRate\",\"service\":\"api\",\"severity\":\"critical\"}" \
 	extra "}"
 
+/* Each part's items as text, one line per item. */
+static void collect_part(void *arg, struct ptrvec *items)
+{
+	struct sbuf *out = arg;
+	for (size_t i = 0; i < items->n; i++) {
+		const struct alertfeed_item *it = items->v[i];
+		char *t = fired_text(it);
+		sbuf_printf(out, "%s %d %s\n", t, it->silenced, it->silence_id ? it->silence_id : "-");
+		free(t);
+		alertfeed_item_free(items->v[i]);
+	}
+	items->n = 0;
+	sbuf_adds(out, "--\n");
+}
+
+/* An answer read in parts, its memory given back as they are taken: the
+ * same items as when it is all held, and what was given back reads as
+ * zeros (so nothing is read from it again). */
+static void test_alertmanager_parts_release(void **ctx)
+{
+	struct sbuf text;
+	sbuf_init(&text);
+	sbuf_adds(&text, "[");
+	for (int i = 0; i < 2000; i++) {
+		if (i)
+			sbuf_adds(&text, ",");
+		if (i % 97 == 5)
+			/* one cJSON must read: an escape, a silence */
+			sbuf_printf(&text, "{\"fingerprint\":\"e%d\",\"labels\":{\"alertname\":"
+				    "\"Esc\\u00e9%d\"},\"status\":{\"silencedBy\":[\"s%d\"]}}",
+				    i, i, i);
+		else
+			sbuf_printf(&text, "{\"fingerprint\":\"p%d\",\"labels\":{\"alertname\":"
+				    "\"Plain%d\",\"service\":\"svc%d\"},\"annotations\":"
+				    "{\"summary\":\"number %d of the answer\"},\"startsAt\":"
+				    "\"2026-11-29T10:00:00Z\",\"endsAt\":\"2026-11-29T12:00:00Z\"}",
+				    i, i % 13, i % 7, i);
+	}
+	sbuf_adds(&text, "]");
+	struct sbuf held, given;
+	sbuf_init(&held);
+	sbuf_init(&given);
+	char err[200];
+	size_t from = alertmanager_release_from, step = alertmanager_release_step;
+	/* all held */
+	char *body = malloc(text.len + 1);
+	assert_non_null(body);
+	memcpy(body, text.buf, text.len + 1);
+	alertmanager_release_from = (size_t)-1;
+	assert_true(alertmanager_alerts_parse_parts("am", body, text.len, 1795000000000,
+						     collect_part, &held, err, sizeof err));
+	assert_int_equal(body[text.len / 2], text.buf[text.len / 2]);
+	free(body);
+	/* given back in small steps */
+	body = malloc(text.len + 1);
+	assert_non_null(body);
+	memcpy(body, text.buf, text.len + 1);
+	alertmanager_release_from = 0;
+	alertmanager_release_step = 16 << 10;
+	assert_true(alertmanager_alerts_parse_parts("am", body, text.len, 1795000000000,
+						     collect_part, &given, err, sizeof err));
+	alertmanager_release_from = from;
+	alertmanager_release_step = step;
+	assert_string_equal(given.buf, held.buf);
+	assert_non_null(strstr(held.buf, "\"name\":\"Plain12\""));
+	assert_non_null(strstr(held.buf, " 1 s5\n"));
+	/* the middle of the answer was given back */
+	assert_int_equal(body[text.len / 2], 0);
+	free(body);
+	sbuf_free(&text);
+	sbuf_free(&held);
+	sbuf_free(&given);
+}
+
 /* The direct reader takes plain alerts and leaves anything else to cJSON,
  * with the same result either way. */
 static void test_alertmanager_direct_agrees(void **ctx)
@@ -295,6 +369,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertmanager_list),
 		cmocka_unit_test(test_alertmanager_direct_agrees),
+		cmocka_unit_test(test_alertmanager_parts_release),
 		cmocka_unit_test(test_prometheus_alerts),
 		cmocka_unit_test(test_window_respects_the_point_limit),
 		cmocka_unit_test(test_matrix_sum_and_gaps),
