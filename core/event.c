@@ -82,7 +82,7 @@ struct alert_fields *alert_fields_dup(const struct alert_fields *f)
 #define ALERT_STRINGS(X) \
 	X(id) X(source) X(name) X(service) X(severity) X(summary) X(starts_at)
 
-static const char *alert_field(const struct alert_fields *f, const char *name)
+const char *alert_fields_get(const struct alert_fields *f, const char *name)
 {
 #define X(field) \
 	if (strcmp(name, #field) == 0) \
@@ -157,7 +157,7 @@ void wr_event_free(struct wr_event *ev)
 const char *event_str(const struct wr_event *ev, const char *field, const char *def)
 {
 	if (ev->alert) {
-		const char *v = alert_field(ev->alert, field);
+		const char *v = alert_fields_get(ev->alert, field);
 		return v ? v : def;
 	}
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ev->data, field);

@@ -66,6 +66,9 @@ struct alert_fields {
 };
 void alert_fields_free(struct alert_fields *f);
 struct alert_fields *alert_fields_dup(const struct alert_fields *f);
+/* The string field named name (id, source, name, service, severity,
+ * summary, starts_at, url), or NULL. */
+const char *alert_fields_get(const struct alert_fields *f, const char *name);
 /* The alert.fired fields as the tree a decoded line would have. */
 cJSON *alert_fields_to_json(const struct alert_fields *f);
 

@@ -16,28 +16,8 @@
 #include "backends/alertfeed.h"
 #include "backends/sources.h"
 #include "core/util.h"
+#include "tests/unit/fired.h"
 
-static const char *fired_str(const struct alertfeed_item *it, const char *key)
-{
-	const struct alert_fields *f = it->fired;
-	const char *const names[] = {"id",      "source",  "name",      "service", "severity",
-				     "summary", "starts_at", "url"};
-	const char *const vals[] = {f->id,      f->source,  f->name, f->service, f->severity,
-				    f->summary, f->starts_at, f->url};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(key, names[i]) == 0)
-			return vals[i];
-	return NULL;
-}
-
-/* the item's alert.fired fields as one line of JSON; caller frees */
-static char *fired_text(const struct alertfeed_item *it)
-{
-	cJSON *j = alertfeed_item_json(it);
-	char *s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	return s;
-}
 
 static int64_t known(void *arg, const char *id)
 {
