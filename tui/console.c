@@ -1,8 +1,9 @@
 /* The console: one libevent loop driving the terminal (keys, resize, a one
  * second clock) and the session client. Handlers only change state and mark
- * the screen dirty; a low-priority event draws once per loop pass, every
- * window is staged with wnoutrefresh and the terminal is written by one
- * doupdate, so an idle screen costs only the clock's few bytes a second. */
+ * the screen dirty; a draw event they activate runs once per loop pass after
+ * them, every window is staged with wnoutrefresh and the terminal is written
+ * by one doupdate, so an idle screen costs only the clock's few bytes a
+ * second. */
 #include <errno.h>
 #include <event2/event.h>
 #include <langinfo.h>
@@ -23,10 +24,6 @@
 
 #define STATUS_MS 6000
 #define POINT_MS 5000
-
-/* Event priorities: input and network at 1 (the default of 3), the draw
- * at 2 so it runs after everything else that became ready in that pass. */
-#define PRIO_DRAW 2
 
 struct state *console_state(struct console *c)
 {
@@ -699,6 +696,38 @@ static void winch_cb(evutil_socket_t fd, short what, void *arg)
 	resize_now(arg);
 }
 
+/* Ctrl-Z: give the terminal back, stop, and on `fg` draw the whole screen
+ * again at whatever size the terminal has now. */
+static void tstp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *c = arg;
+	endwin();
+	fflush(stdout);
+	/* Without the event the default action (stop) is back. */
+	event_del(c->ev_tstp);
+	raise(SIGTSTP);
+	event_add(c->ev_tstp, NULL);
+	resize_now(c);
+}
+
+/* The console suspends itself on SIGTSTP when it would be stopped by it,
+ * instead of curses doing so: curses, when it handles SIGTSTP, ignores and
+ * restores it around every update, two system calls per frame on every
+ * attached console. It must be in place before the screen is set up (curses
+ * leaves a signal alone that is already handled). A SIGTSTP that is ignored
+ * at start stays ignored. */
+static void tstp_setup(struct console *c)
+{
+	struct sigaction old;
+	if (sigaction(SIGTSTP, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+		return;
+	c->ev_tstp = evsignal_new(c->base, SIGTSTP, tstp_cb, c);
+	if (c->ev_tstp && event_add(c->ev_tstp, NULL) != 0) {
+		event_free(c->ev_tstp);
+		c->ev_tstp = NULL;
+	}
+}
+
 
 static void clock_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -796,7 +825,7 @@ int tui_main(const struct config *cfg, const struct tui_opts *opts)
 	struct event_config *ecfg = event_config_new();
 	c->base = event_base_new_with_config(ecfg);
 	event_config_free(ecfg);
-	if (!c->base || event_base_priority_init(c->base, 3) < 0) {
+	if (!c->base) {
 		fprintf(stderr, "warroom: cannot set up the event loop\n");
 		return 1;
 	}
@@ -822,6 +851,7 @@ int tui_main(const struct config *cfg, const struct tui_opts *opts)
 		p->cls = pane_classes[i];
 		p->priv = p->cls->priv_new ? p->cls->priv_new(p) : NULL;
 	}
+	tstp_setup(c);
 	char terr[200];
 	if (!curses_start(c, terr, sizeof terr)) {
 		fprintf(stderr, "warroom: %s\n", terr);
@@ -835,8 +865,10 @@ int tui_main(const struct config *cfg, const struct tui_opts *opts)
 	console_focus(c, 0);
 	c->layout_dirty = true;
 
+	/* Handlers activate the draw, so it queues behind every event that
+	 * became ready in the same pass and runs once after them, in that
+	 * pass (a lower priority would cost another epoll_wait per frame). */
 	c->ev_draw = event_new(c->base, -1, 0, draw_cb, c);
-	event_priority_set(c->ev_draw, PRIO_DRAW);
 	c->ev_stdin = event_new(c->base, STDIN_FILENO, EV_READ | EV_PERSIST, stdin_cb, c);
 	event_add(c->ev_stdin, NULL);
 	c->ev_winch = evsignal_new(c->base, SIGWINCH, winch_cb, c);
@@ -867,7 +899,7 @@ out:
 	c->npending = 0;
 	curses_stop(c);
 	struct event *evs[] = {c->ev_draw, c->ev_stdin, c->ev_winch, c->ev_term, c->ev_int,
-			       c->ev_hup, c->ev_clock};
+			       c->ev_hup, c->ev_clock, c->ev_tstp};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);

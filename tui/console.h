@@ -33,6 +33,7 @@ struct console_pending {
 struct console {
 	struct event_base *base;
 	struct event *ev_stdin, *ev_winch, *ev_clock, *ev_draw, *ev_term, *ev_int, *ev_hup;
+	struct event *ev_tstp; /* Ctrl-Z, when the console suspends itself */
 	struct client *client;
 	const struct config *cfg;
 	const struct tui_opts *opts;

@@ -137,12 +137,14 @@ def settled(capture, scr, ok, limit=1.0):
 class Tmux:
     """The console in a private tmux server of a given size."""
 
-    def __init__(self, tc, session, cols=160, rows=48, args=("attach",), env=None, name="wr"):
+    def __init__(self, tc, session, cols=160, rows=48, args=("attach",), env=None, name="wr",
+                 command=None):
         self.tc = tc
         self.sock = os.path.join(session.dir, "tmux-%s.sock" % name)
         self.name = name
         self.env = console_env(env)
-        cmd = " ".join([BIN] + list(args) + ["--config", session.config])
+        # command: what runs in the pane instead of the console (a shell)
+        cmd = command or " ".join([BIN] + list(args) + ["--config", session.config])
         # remain-on-exit keeps the pane (and what the console printed) after it exits.
         subprocess.run(["tmux", "-S", self.sock, "-f", "/dev/null", "new-session", "-d",
                         "-s", self.name, "-x", str(cols), "-y", str(rows), cmd],

@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from wr_tmux import Session, Tmux, have_tmux, now_ms
+from wr_tmux import BIN, Session, Tmux, have_tmux, now_ms
 
 ESC = "\x1b"
 
@@ -165,6 +165,41 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         a.wait_for("status page updated")
         b.wait_for("status page updated")
+
+    def test_ctrl_z_gives_the_shell_back_and_fg_redraws(self):
+        # Ctrl-Z stops the console and gives the terminal back to the shell
+        # in its own modes; `fg` brings the console back drawn whole, at the
+        # terminal's size now and with what happened while it was stopped.
+        s = standard_session(self)
+        s.start_server()
+        t = Tmux(self, s, 120, 36, command="bash --norc --noprofile -i")
+        t.text("PS1='sh''$ '")
+        t.keys("Enter")
+        t.wait_for("sh$")
+        t.text("%s attach --config %s" % (BIN, s.config))
+        t.keys("Enter")
+        t.wait_for("looking at deploys")
+        t.keys("C-z")
+        scr = t.wait_for("Stopped")
+        self.assertNotIn("looking at deploys", scr)
+        t.text("echo back-$((2+3))")
+        t.keys("Enter")
+        t.wait_for("back-5")  # typed text echoes: the shell has a sane terminal
+        p = s.verb("note", "noted while it was stopped")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t.resize(100, 30)
+        t.text("fg")
+        t.keys("Enter")
+        scr = t.wait_for("noted while it was stopped")
+        self.check_four_panes(scr, wide=False)
+        self.assertNotIn("back-5", scr)
+        lines = scr.rstrip("\n").split("\n")
+        self.assertEqual(len(lines), 30)
+        self.assertIn("? help", lines[-1])
+        # still live after the resume
+        p = s.verb("note", "after fg")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t.wait_for("after fg")
 
     def test_escape_sequences_never_reach_the_terminal(self):
         s = Session(self)
