@@ -48,6 +48,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# Programs the Python benchmarks start (not benchmarks themselves).
+BENCH_TOOLS := $(patsubst bench/tools/%.c,$(BUILD)/bench-tools/%,$(wildcard bench/tools/*.c))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 # Each fuzz target also builds as a plain test that replays its corpus and
@@ -110,11 +112,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libbackends.a $(BUILD)/libcore.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	  -Wl,--start-group $(BUILD)/libbackends.a $(BUILD)/libcore.a -Wl,--end-group $(PKG_LIBS)
 
+$(BUILD)/bench-tools/%: bench/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 unit: check-deps $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # test and demo install missing Debian packages first (a no-op when all are there).
 test: deps
-	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
+	$(MAKE) all $(UNIT_BIN) $(FUZZ_REPLAY) $(BENCH_BIN) $(BENCH_TOOLS)
 	$(MAKE) run-tests
 
 run-tests:
@@ -150,7 +156,7 @@ fuzz:
 	done
 	@printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} sh tests/fuzz/run.sh {} $(FUZZ_SECONDS)
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(BENCH_TOOLS)
 	WARROOM_BIN=$(abspath $(BIN)) WARROOM_BUILD=$(abspath $(BUILD)) \
 	  python3 bench/run.py
 

@@ -14,6 +14,12 @@ tmux: a private tmux server (its own socket) with one session whose pane runs
 line is written into the FIFO; the latency of one client is the time until
 its pty output holds the marker.
 
+floor: the same path with nothing drawn. A relay (bench/tools/fanout_floor
+hub) passes the marker line to N client processes, each on its own pty, that
+write it with one cursor move. It is what a console per attached person costs
+before any work of its own: the wake-ups, copies and scheduling of N
+processes, where tmux is one process writing N terminals.
+
 p50 and p99 are over every (sample, client) pair. Targets: warroom p99 <=
 20 ms with 50 clients, and below tmux's. Everything started here is stopped
 by pid (and the tmux server through its own socket)."""
@@ -23,6 +29,7 @@ import random
 import select
 import shutil
 import signal
+import socket
 import string
 import struct
 import subprocess
@@ -147,12 +154,25 @@ def pct(v, p):
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-def bench_warroom(tc, n):
+def incident(tc):
+    """A running session whose comms log is already full."""
     s = wr_tmux.Session(tc)
     s.event("role.assigned", by=s.user, role="ic", user=s.user)
     for i in range(50):
         s.event("note", by=s.user, text="earlier note %d" % i)
     s.start_server()
+    return s
+
+
+def note_sender(s):
+    p = wr_core.Proto(s.socket)
+    p.hello(snapshot=False)
+    p.wait(lambda m: m["t"] == "synced")
+    return p, lambda marker: p.intent("note", {"text": marker})
+
+
+def bench_warroom(tc, n):
+    s = incident(tc)
     env = wr_tmux.console_env()
     terms = []
     try:
@@ -163,19 +183,85 @@ def bench_warroom(tc, n):
         if not ok:
             raise RuntimeError("not every console drew within 20 s")
         pump(terms, 1.0)  # the joins of the others, the first clock ticks
-        p = wr_core.Proto(s.socket)
-        p.hello(snapshot=False)
-        p.wait(lambda m: m["t"] == "synced")
-
-        def send(marker):
-            p.intent("note", {"text": marker})
-
+        p, send = note_sender(s)
         lat, missed = measure(terms, send, SAMPLES)
         p.close()
         return lat, missed
     finally:
         for t in terms:
             t.stop()
+
+
+def floor_tool():
+    build = os.environ.get("WARROOM_BUILD") or os.path.dirname(wr_tmux.BIN)
+    path = os.path.join(build, "bench-tools", "fanout_floor")
+    return path if os.access(path, os.X_OK) else None
+
+
+def bench_floor(n, tool):
+    d = tempfile.mkdtemp(prefix="wrfloor-")
+    sock = os.path.join(d, "hub.sock")
+    hub = subprocess.Popen([tool, "hub", sock], stdin=subprocess.DEVNULL)
+    terms = []
+    snd = None
+    try:
+        end = time.monotonic() + 5
+        while not os.path.exists(sock) and time.monotonic() < end:
+            time.sleep(0.01)
+        env = wr_tmux.console_env()
+        for _ in range(n):
+            terms.append(Term([tool, "client", sock], env))
+        ok = pump(terms, 20, until=lambda ts: all(b"ready" in t.buf for t in ts))
+        if not ok:
+            raise RuntimeError("not every floor client started within 20 s")
+        snd = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        snd.connect(sock)
+        pump(terms, 0.5)
+
+        def send(marker):
+            snd.sendall(marker.encode() + b"\n")
+
+        return measure(terms, send, SAMPLES)
+    finally:
+        for t in terms:
+            t.stop()
+        if snd is not None:
+            snd.close()
+        hub.terminate()
+        hub.wait()
+        shutil.rmtree(d, True)
+
+
+def bench_tmux_console(tc, n):
+    """The other way to share the incident: one warroom console in a tmux
+    session and N tmux clients attached to it, everyone seeing one view.
+    The same note, through the console and then tmux."""
+    s = incident(tc)
+    d = tempfile.mkdtemp(prefix="wrfan-")
+    sock = os.path.join(d, "tmux.sock")
+    env = wr_tmux.console_env()
+    tm = ["tmux", "-S", sock]
+    terms = []
+    try:
+        subprocess.run(tm + ["-f", "/dev/null", "new-session", "-d", "-s", "b",
+                             "-x", str(COLS), "-y", str(ROWS),
+                             "%s attach --config %s" % (wr_tmux.BIN, s.config)],
+                       check=True, env=env, stdin=subprocess.DEVNULL)
+        for _ in range(n):
+            terms.append(Term(tm + ["attach", "-t", "b"], env))
+        ok = pump(terms, 20, until=lambda ts: all(b"earlier note 49" in t.buf for t in ts))
+        if not ok:
+            raise RuntimeError("not every tmux client showed the console within 20 s")
+        pump(terms, 1.0)
+        p, send = note_sender(s)
+        lat, missed = measure(terms, send, SAMPLES)
+        p.close()
+        return lat, missed
+    finally:
+        for t in terms:
+            t.stop()
+        subprocess.run(tm + ["kill-server"], capture_output=True, stdin=subprocess.DEVNULL)
+        shutil.rmtree(d, True)
 
 
 def bench_tmux(n, layout):
@@ -237,6 +323,7 @@ def main():
     if shutil.which("tmux") is None:
         print("fanout: tmux is not installed; skipped")
         return
+    tool = floor_tool()
     tc = Holder()
     rows = []
     t_start = time.monotonic()
@@ -244,27 +331,37 @@ def main():
         for n in COUNTS:
             w, wm = bench_warroom(tc, n)
             tc.doCleanups()
+            fl, flm = bench_floor(n, tool) if tool else ([], 0)
+            c, cm = bench_tmux_console(tc, n)
+            tc.doCleanups()
             t, tm = bench_tmux(n, "pane")
             f, fm = bench_tmux(n, "full")
-            rows.append((n, w, wm, t, tm, f, fm))
+            rows.append((n, (w, wm), (fl, flm), (c, cm), (t, tm), (f, fm)))
     finally:
         tc.doCleanups()
-    print("event-to-screen latency, %d samples per client, %dx%d ptys" % (SAMPLES, COLS, ROWS))
+    names = ("warroom", "floor", "tmux+console", "tmux pane", "tmux full")
+    print("event-to-screen latency, %d samples per client, %dx%d ptys, p50 / p99 in ms"
+          % (SAMPLES, COLS, ROWS))
+    print("warroom: each client a `warroom attach` with its own view;")
+    print("floor: one process per client as warroom has, nothing drawn (a relay and "
+          "clients that write the line)%s;" % ("" if tool else " -- not built, run `make bench`"))
+    print("tmux+console: one warroom console in tmux, the clients tmux clients of it "
+          "(one shared view);")
     print("tmux pane: a line into a lower-right pane as wide as warroom's comms log "
           "(every line of it moves);")
     print("tmux full: a line into a pane as wide as the terminal (one scroll)")
-    print("clients   warroom p50    p99  tmux pane p50    p99  tmux full p50    p99")
-    for n, w, wm, t, tm, f, fm in rows:
-        extra = ""
-        if wm or tm or fm:
-            extra = "   (missed: warroom %d, tmux pane %d, full %d)" % (wm, tm, fm)
-        print("%5d   %9.2f ms %6.2f ms %9.2f ms %6.2f ms %9.2f ms %6.2f ms%s"
-              % (n, pct(w, 50), pct(w, 99), pct(t, 50), pct(t, 99), pct(f, 50), pct(f, 99),
-                 extra))
+    print("clients " + "".join("%16s" % nm for nm in names))
+    for row in rows:
+        cells = "".join("%7.2f /%6.2f" % (pct(v, 50), pct(v, 99)) + "  " for v, _ in row[1:])
+        missed = [(nm, m) for nm, (_, m) in zip(names, row[1:]) if m]
+        extra = "  (missed: %s)" % ", ".join("%s %d" % x for x in missed) if missed else ""
+        print("%5d   %s%s" % (row[0], cells, extra))
     last = rows[-1]
+    p99 = [pct(v, 99) for v, _ in last[1:]]
     print("target: warroom p99 <= 20 ms with %d clients (%.2f ms) and below tmux's for the same "
-          "kind of update (pane: %.2f ms; full-width: %.2f ms)"
-          % (last[0], pct(last[1], 99), pct(last[3], 99), pct(last[5], 99)))
+          "kind of update (tmux sharing one console: %.2f ms; pane: %.2f ms; full-width: "
+          "%.2f ms); a process per client with nothing drawn: %.2f ms"
+          % (last[0], p99[0], p99[2], p99[3], p99[4], p99[1]))
     print("bench time: %.1f s" % (time.monotonic() - t_start))
 
 
