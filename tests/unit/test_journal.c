@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,31 @@ static void collect_free(struct collect *c)
 	ptrvec_free(&c->problems, free);
 }
 
+/* Every directory the tests made, removed with what is in it at the end. */
+static struct ptrvec tmp_dirs;
+
 static char *tmp_path(const char *name)
 {
 	char tmpl[] = "/tmp/wr-journal-XXXXXX";
 	char *dir = mkdtemp(tmpl);
 	assert_non_null(dir);
+	ptrvec_push(&tmp_dirs, xstrdup(dir));
 	return xasprintf("%s/sub/%s", dir, name); /* sub/ checks directory creation */
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (remove(path) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+	return 0;
+}
+
+static int remove_tmp_dirs(void **state)
+{
+	for (size_t i = 0; i < tmp_dirs.n; i++)
+		nftw(tmp_dirs.v[i], remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	ptrvec_free(&tmp_dirs, free);
+	return 0;
 }
 
 static struct wr_event *note(const char *text)
@@ -280,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_read_only_reader),
 		cmocka_unit_test(test_replay_100k_equals_live_fold),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, remove_tmp_dirs);
 }
