@@ -129,7 +129,7 @@ run-tests:
 
 demo: deps
 	$(MAKE) all
-	./$(BIN) demo
+	$(BIN) demo
 
 # The unit tests under valgrind: any memory error or definite leak fails.
 valgrind: unit
