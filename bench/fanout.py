@@ -164,11 +164,19 @@ def incident(tc):
     return s
 
 
-def note_sender(s):
+def time_notes(s, terms, ready, what):
+    """Once ready(terms), times notes sent through the session's socket.
+    Also waits a second for the joins of the others and first clock ticks."""
+    if not pump(terms, 20, until=ready):
+        raise RuntimeError("not every %s within 20 s" % what)
+    pump(terms, 1.0)
     p = wr_core.Proto(s.socket)
-    p.hello(snapshot=False)
-    p.wait(lambda m: m["t"] == "synced")
-    return p, lambda marker: p.intent("note", {"text": marker})
+    try:
+        p.hello(snapshot=False)
+        p.wait(lambda m: m["t"] == "synced")
+        return measure(terms, lambda marker: p.intent("note", {"text": marker}), SAMPLES)
+    finally:
+        p.close()
 
 
 def bench_warroom(tc, n):
@@ -179,14 +187,8 @@ def bench_warroom(tc, n):
         for _ in range(n):
             terms.append(Term([wr_tmux.BIN, "attach", "--config", s.config], env))
         # a first full frame is several KB; the snapshot's own lines follow
-        ok = pump(terms, 20, until=lambda ts: all(t.total > 3000 for t in ts))
-        if not ok:
-            raise RuntimeError("not every console drew within 20 s")
-        pump(terms, 1.0)  # the joins of the others, the first clock ticks
-        p, send = note_sender(s)
-        lat, missed = measure(terms, send, SAMPLES)
-        p.close()
-        return lat, missed
+        return time_notes(s, terms, lambda ts: all(t.total > 3000 for t in ts),
+                          "console drew")
     finally:
         for t in terms:
             t.stop()
@@ -249,14 +251,8 @@ def bench_tmux_console(tc, n):
                        check=True, env=env, stdin=subprocess.DEVNULL)
         for _ in range(n):
             terms.append(Term(tm + ["attach", "-t", "b"], env))
-        ok = pump(terms, 20, until=lambda ts: all(b"earlier note 49" in t.buf for t in ts))
-        if not ok:
-            raise RuntimeError("not every tmux client showed the console within 20 s")
-        pump(terms, 1.0)
-        p, send = note_sender(s)
-        lat, missed = measure(terms, send, SAMPLES)
-        p.close()
-        return lat, missed
+        return time_notes(s, terms, lambda ts: all(b"earlier note 49" in t.buf for t in ts),
+                          "tmux client showed the console")
     finally:
         for t in terms:
             t.stop()
