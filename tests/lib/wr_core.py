@@ -204,7 +204,12 @@ class Incident:
             return f.read()
 
     def journal_events(self):
-        return [json.loads(l) for l in self.journal_bytes().decode().splitlines() if l]
+        """The events of every whole line. A read can catch a write of the
+        live server half copied in: what follows the last newline is not a
+        line yet."""
+        raw = self.journal_bytes()
+        raw = raw[:raw.rfind(b"\n") + 1]
+        return [json.loads(l) for l in raw.decode().splitlines() if l]
 
 
 class NoteWriter(threading.Thread):
